@@ -1,0 +1,285 @@
+/* config.c — the settings table and its INI/environment readers. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "err.h"
+#include "log.h"
+
+enum ctype { C_STR, C_INT, C_BOOL, C_LEVEL, C_LISTEN, C_ENUM_ENV };
+
+typedef struct setting {
+    const char *name; /* without the BIZOSAAS_ prefix */
+    enum ctype type;
+    size_t off;
+    const char *def;
+    int64_t min, max;
+    const char *help;
+} setting_t;
+
+#define OFF(f) offsetof(config_t, f)
+#define BIG INT64_C(1) << 40
+
+static const setting_t settings[] = {
+    {"ENV", C_ENUM_ENV, OFF(env), "development", 0, 0,
+     "development or production (production hides the dev mailbox and requires explicit secrets)"},
+    {"LISTEN", C_LISTEN, OFF(listen), "127.0.0.1:8001", 0, 0, "address:port to listen on"},
+    {"THREADS", C_INT, OFF(threads), "0", 0, 256, "I/O threads (0 = number of cores)"},
+    {"WORKERS", C_INT, OFF(workers), "0", 0, 1024,
+     "worker threads, each with one database connection (0 = 2 x cores)"},
+    {"DATABASE_URL", C_STR, OFF(database_url), "sqlite:./data/bizosaas.db", 0, 0,
+     "sqlite:PATH or postgres://user:pass@host:port/db"},
+    {"DATA_DIR", C_STR, OFF(data_dir), "./data", 0, 0, "directory for generated secrets and files"},
+    {"MAX_CONNECTIONS", C_INT, OFF(max_connections), "16384", 1, 10000000,
+     "open connections; more are answered 503 and closed"},
+    {"MAX_BODY_BYTES", C_INT, OFF(max_body_bytes), "1048576", 0, BIG,
+     "request body limit (413 above it)"},
+    {"MAX_REQUEST_LINE", C_INT, OFF(max_request_line), "8192", 64, 1048576,
+     "request line limit in bytes (414 above it)"},
+    {"MAX_HEADER_BYTES", C_INT, OFF(max_header_bytes), "16384", 256, 1048576,
+     "all header lines together (431 above it)"},
+    {"MAX_HEADERS", C_INT, OFF(max_headers), "100", 1, 256, "header count (431 above it)"},
+    {"HEADER_TIMEOUT_MS", C_INT, OFF(header_timeout_ms), "10000", 10, 3600000,
+     "time to receive a complete request head (408 after it)"},
+    {"BODY_TIMEOUT_MS", C_INT, OFF(body_timeout_ms), "30000", 10, 3600000,
+     "inactivity allowed while receiving a body (408 after it)"},
+    {"IDLE_TIMEOUT_MS", C_INT, OFF(idle_timeout_ms), "60000", 10, 86400000,
+     "idle keep-alive connections are closed after this"},
+    {"SHUTDOWN_TIMEOUT_MS", C_INT, OFF(shutdown_timeout_ms), "10000", 0, 3600000,
+     "on SIGTERM/SIGINT, how long in-flight requests may take"},
+    {"QUEUE_MAX", C_INT, OFF(queue_max), "1024", 1, 1000000,
+     "requests waiting for a worker; more are answered 503"},
+    {"DB_TIMEOUT_MS", C_INT, OFF(db_timeout_ms), "1000", 100, 600000,
+     "database connect timeout; requests fail fast with 503 while it is down"},
+    {"LOG_LEVEL", C_LEVEL, OFF(log_level), "info", 0, 0, "debug, info, warn, error or off"},
+    {"ACCESS_LOG", C_BOOL, OFF(access_log), "true", 0, 0, "one JSON access-log line per request"},
+    {"JWT_SECRET", C_STR, OFF(jwt_secret), "", 0, 0,
+     "HS256 signing key (default: generated into DATA_DIR/jwt.secret, mode 0600)"},
+    {"JWT_ISSUER", C_STR, OFF(jwt_issuer), "bizosaas", 0, 0, "required \"iss\" of tokens"},
+    {"JWT_AUDIENCE", C_STR, OFF(jwt_audience), "bizosaas", 0, 0, "required \"aud\" of tokens"},
+    {"IDEMPOTENCY_TTL_S", C_INT, OFF(idempotency_ttl_s), "86400", 60, 2592000,
+     "how long an Idempotency-Key is remembered"},
+};
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+
+static const setting_t *find_setting(const char *name, size_t n, bool lower)
+{
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const char *s = settings[i].name;
+        if (strlen(s) != n) continue;
+        size_t k = 0;
+        for (; k < n; k++) {
+            char c = name[k];
+            if (lower) {
+                if (c >= 'A' && c <= 'Z') break; /* INI keys are lower case */
+                c = (char)toupper((unsigned char)c);
+            }
+            if (c != s[k]) break;
+        }
+        if (k == n) return &settings[i];
+    }
+    return NULL;
+}
+
+static int parse_listen(config_t *c, const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    if (!colon) return -1;
+    size_t hl = (size_t)(colon - v);
+    const char *host = v;
+    if (hl >= 2 && v[0] == '[' && v[hl - 1] == ']') {
+        host++;
+        hl -= 2;
+    }
+    if (hl >= sizeof c->listen_host) return -1;
+    char *end;
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (errno || *end || colon[1] == '\0' || port < 0 || port > 65535) return -1;
+    if (hl == 0) {
+        strcpy(c->listen_host, "0.0.0.0");
+    } else {
+        memcpy(c->listen_host, host, hl);
+        c->listen_host[hl] = '\0';
+    }
+    c->listen_port = (int)port;
+    return 0;
+}
+
+static int apply(config_t *c, const setting_t *s, const char *v, const char *src, char *err,
+                 size_t errlen)
+{
+    void *field = (char *)c + s->off;
+    switch (s->type) {
+    case C_STR:
+    case C_ENUM_ENV:
+    case C_LISTEN:
+        if (s->type == C_ENUM_ENV && strcmp(v, "development") != 0 && strcmp(v, "production") != 0)
+            goto bad;
+        if (s->type == C_LISTEN && parse_listen(c, v) < 0) goto bad;
+        free(*(char **)field);
+        *(char **)field = xstrdup(v);
+        return 0;
+    case C_INT: {
+        char *end;
+        errno = 0;
+        long long x = strtoll(v, &end, 10);
+        if (errno || end == v || *end || x < s->min || x > s->max) goto bad;
+        *(int64_t *)field = x;
+        return 0;
+    }
+    case C_BOOL:
+        if (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "on"))
+            *(bool *)field = true;
+        else if (!strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "no") || !strcmp(v, "off"))
+            *(bool *)field = false;
+        else
+            goto bad;
+        return 0;
+    case C_LEVEL: {
+        int l = log_parse_level(v);
+        if (l < 0) goto bad;
+        *(int64_t *)field = l;
+        return 0;
+    }
+    }
+bad:
+    if (s->type == C_INT)
+        snprintf(err, errlen, "%s: BIZOSAAS_%s must be an integer in [%lld, %lld], got \"%s\"", src,
+                 s->name, (long long)s->min, (long long)s->max, v);
+    else
+        snprintf(err, errlen, "%s: BIZOSAAS_%s has a malformed value \"%s\"", src, s->name, v);
+    return ERR_CONFIG;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t') s++;
+    char *e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n')) *--e = '\0';
+    return s;
+}
+
+static int load_ini(config_t *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot open config file %s: %s", path, strerror(errno));
+        return ERR_CONFIG;
+    }
+    char line[4096];
+    int lineno = 0, rc = 0;
+    bool in_main = true;
+    char src[512];
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        snprintf(src, sizeof src, "%s:%d", path, lineno);
+        if (!strchr(line, '\n') && !feof(f)) {
+            snprintf(err, errlen, "%s: line too long", src);
+            rc = ERR_CONFIG;
+            break;
+        }
+        char *s = trim(line);
+        if (!*s || *s == '#' || *s == ';') continue;
+        if (*s == '[') {
+            char *e = strchr(s, ']');
+            if (!e || e[1]) {
+                snprintf(err, errlen, "%s: malformed section header", src);
+                rc = ERR_CONFIG;
+                break;
+            }
+            *e = '\0';
+            if (strcmp(s + 1, "bizosaas") != 0) {
+                snprintf(err, errlen, "%s: unknown section [%s]", src, s + 1);
+                rc = ERR_CONFIG;
+                break;
+            }
+            in_main = true;
+            continue;
+        }
+        char *eq = strchr(s, '=');
+        if (!eq || !in_main) {
+            snprintf(err, errlen, "%s: expected key = value", src);
+            rc = ERR_CONFIG;
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s), *val = trim(eq + 1);
+        size_t vl = strlen(val);
+        if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+            val[vl - 1] = '\0';
+            val++;
+        }
+        const setting_t *st = find_setting(key, strlen(key), true);
+        if (!st) {
+            snprintf(err, errlen, "%s: unknown key \"%s\"", src, key);
+            rc = ERR_CONFIG;
+            break;
+        }
+        if ((rc = apply(c, st, val, src, err, errlen)) < 0) break;
+    }
+    fclose(f);
+    return rc;
+}
+
+int config_load(config_t *c, const char *ini_path, char **envp, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        int rc = apply(c, &settings[i], settings[i].def, "default", err, errlen);
+        if (rc < 0) return rc;
+    }
+    if (ini_path) {
+        int rc = load_ini(c, ini_path, err, errlen);
+        if (rc < 0) return rc;
+    }
+    for (char **e = envp; e && *e; e++) {
+        if (strncmp(*e, "BIZOSAAS_", 9) != 0) continue;
+        const char *name = *e + 9;
+        const char *eq = strchr(name, '=');
+        if (!eq) continue;
+        /* Variables the test and bench harnesses use for themselves. */
+        if (strncmp(name, "TEST_", 5) == 0 || strncmp(name, "BENCH_", 6) == 0 ||
+            (eq - name == 3 && strncmp(name, "BIN", 3) == 0))
+            continue;
+        const setting_t *st = find_setting(name, (size_t)(eq - name), false);
+        if (!st) {
+            snprintf(err, errlen, "environment: unknown variable BIZOSAAS_%.*s", (int)(eq - name),
+                     name);
+            return ERR_CONFIG;
+        }
+        int rc = apply(c, st, eq + 1, "environment", err, errlen);
+        if (rc < 0) return rc;
+    }
+    return 0;
+}
+
+void config_cleanup(config_t *c)
+{
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const setting_t *s = &settings[i];
+        if (s->type == C_STR || s->type == C_LISTEN || s->type == C_ENUM_ENV) {
+            char **p = (char **)((char *)c + s->off);
+            free(*p);
+            *p = NULL;
+        }
+    }
+}
+
+bool config_is_dev(const config_t *c) { return c->env && strcmp(c->env, "development") == 0; }
+
+void config_print_help(FILE *out)
+{
+    fprintf(out, "Environment variables (an INI file given with --config takes the same keys in\n"
+                 "lower case without the BIZOSAAS_ prefix; the environment wins):\n\n");
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const setting_t *s = &settings[i];
+        fprintf(out, "  BIZOSAAS_%-22s default: %s\n      %s\n", s->name,
+                *s->def ? s->def : "(empty)", s->help);
+    }
+}

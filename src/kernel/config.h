@@ -1,0 +1,42 @@
+/* config.h — settings from defaults, an optional INI file and BIZOSAAS_* env.
+ *
+ * Every setting is one row of a table in config.c (name, type, default,
+ * bounds, help): --help prints the table, the INI reader and the environment
+ * reader both validate against it, and an unknown key or a malformed value is
+ * a startup error naming the key. Precedence: default < INI file < env. */
+#ifndef BZ_CONFIG_H
+#define BZ_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct config {
+    char *env; /* "development" | "production" */
+    char *listen;
+    char listen_host[64];
+    int listen_port;
+    int64_t threads, workers;
+    char *database_url;
+    char *data_dir;
+    int64_t max_connections, max_body_bytes, max_request_line, max_header_bytes, max_headers;
+    int64_t header_timeout_ms, body_timeout_ms, idle_timeout_ms, shutdown_timeout_ms;
+    int64_t queue_max, db_timeout_ms;
+    int64_t log_level; /* enum log_level */
+    bool access_log;
+    char *jwt_secret; /* may be empty: then generated/read under data_dir */
+    char *jwt_issuer, *jwt_audience;
+    int64_t idempotency_ttl_s;
+} config_t;
+
+/* config_load: fills c from defaults, then ini_path (may be NULL), then the
+ * environment envp. On error returns ERR_CONFIG with a message naming the
+ * key in err. c must be released with config_cleanup either way. */
+int config_load(config_t *c, const char *ini_path, char **envp, char *err, size_t errlen);
+void config_cleanup(config_t *c);
+/* config_print_help: every variable with its default and meaning. */
+void config_print_help(FILE *out);
+/* config_is_dev: true in the development environment. */
+bool config_is_dev(const config_t *c);
+
+#endif

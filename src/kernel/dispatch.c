@@ -1,0 +1,209 @@
+/* dispatch.c — from a complete request to a response: routing,
+ * authentication, permission, and running the handler (inline on the I/O
+ * thread or on a worker inside one database transaction with the tenant
+ * context set, with idempotency keys honoured). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "idem.h"
+#include "ids.h"
+#include "log.h"
+#include "server_internal.h"
+
+static bool is_write_method(str_t m)
+{
+    return !(str_eq_cstr(m, "GET") || str_eq_cstr(m, "HEAD") || str_eq_cstr(m, "OPTIONS"));
+}
+
+/* The worker side of a request. */
+static void run_job(pool_job_t *pj, db_t *db)
+{
+    job_t *j = (job_t *)pj;
+    conn_t *c = j->conn;
+    http_req_t *req = &c->req;
+    http_res_t *res = &c->res;
+    const route_t *rt = req->route;
+    req->db = db;
+    if (rt->flags & RT_NO_TX) { /* such handlers check req->db themselves */
+        rt->handler(req, res);
+        return;
+    }
+    if (!db) {
+        http_error(res, ERR_DB_UNAVAILABLE, "the database is unavailable; retry later");
+        return;
+    }
+    const char *tenant = req->authenticated && req->auth.tenant_id[0] ? req->auth.tenant_id : NULL;
+    const char *key = str_eq_cstr(req->method, "POST") ? http_header(req, "Idempotency-Key") : NULL;
+    bool claimed = false;
+    if (key && tenant) {
+        if (!idem_key_ok(key)) {
+            http_error(res, ERR_VALIDATION, "Idempotency-Key must be 1..%d visible ASCII characters",
+                       IDEM_KEY_MAX);
+            return;
+        }
+        char hash[65];
+        idem_hash(req, hash);
+        int rc = idem_claim(db, tenant, key, hash, c->loop->srv->cfg->idempotency_ttl_s,
+                            (int64_t)time(NULL), res);
+        if (rc == 1) return; /* replayed */
+        if (rc < 0) {
+            http_error(res, rc, NULL);
+            return;
+        }
+        claimed = true;
+    }
+    bool write = is_write_method(req->method);
+    bool platform = (rt->flags & RT_PLATFORM) && req->authenticated &&
+                    (req->auth.roles & (ROLE_SUPER_ADMIN | ROLE_SERVICE));
+    int rc = platform ? db_begin_platform(db, write) : db_begin(db, tenant, write);
+    if (rc < 0) {
+        log_kv(LOG_ERROR, "cannot begin transaction", "error", db_errmsg(db), "request_id",
+               req->request_id, NULL);
+        http_error(res, rc == ERR_DB_UNAVAILABLE ? rc : ERR_DB_UNAVAILABLE, NULL);
+        if (claimed) idem_release(db, tenant, key);
+        return;
+    }
+    rc = rt->handler(req, res);
+    if (rc == 0 && res->status < 400) {
+        if (claimed) rc = idem_store(db, tenant, key, res);
+        if (rc == 0) rc = db_commit(db);
+        if (rc == 0) return;
+        log_kv(LOG_ERROR, "commit failed", "error", db_errmsg(db), "request_id", req->request_id,
+               NULL);
+        db_rollback(db);
+        http_res_cleanup(res);
+        http_res_init(res);
+        res->request_id = req->request_id;
+        http_error(res, rc == ERR_EXISTS || rc == ERR_CONFLICT ? rc : ERR_DB, NULL);
+    } else {
+        if (rc < 0 && res->status < 400) http_error(res, rc, NULL);
+        if (rc == ERR_DB || rc == ERR_DB_UNAVAILABLE)
+            log_kv(LOG_ERROR, "database error in handler", "error", db_errmsg(db), "route",
+                   rt->pattern, "request_id", req->request_id, NULL);
+        db_rollback(db);
+    }
+    if (claimed) idem_release(db, tenant, key);
+}
+
+/* complete: on the worker thread; hands the job back to its I/O loop. */
+static void complete_job(pool_job_t *pj)
+{
+    job_t *j = (job_t *)pj;
+    io_loop_t *l = j->conn->loop;
+    pthread_mutex_lock(&l->mu);
+    j->next_done = NULL;
+    if (l->done_tail)
+        l->done_tail->next_done = j;
+    else
+        l->done_head = j;
+    l->done_tail = j;
+    pthread_mutex_unlock(&l->mu);
+    uv_async_send(&l->wakeup);
+}
+
+static int authenticate(conn_t *c, bool required)
+{
+    http_req_t *req = &c->req;
+    const char *authz = http_header(req, "Authorization");
+    if (!authz) {
+        if (!required) return 0;
+        return http_error(&c->res, ERR_UNAUTHORIZED, "a bearer token is required");
+    }
+    const char *why = NULL;
+    int rc = auth_verify_bearer(c->loop->srv->auth, authz, strlen(authz), (int64_t)time(NULL),
+                                &req->auth, &why);
+    if (rc < 0) {
+        if (!required) return 0; /* a public route ignores a bad token */
+        log_kv(LOG_INFO, "token rejected", "reason", why ? why : "invalid", "request_id",
+               req->request_id, "remote", c->remote, NULL);
+        return http_error(&c->res, ERR_UNAUTHORIZED, "the token is invalid or expired");
+    }
+    req->authenticated = true;
+    return 0;
+}
+
+int dispatch_request(conn_t *c)
+{
+    http_req_t *req = &c->req;
+    http_res_t *res = &c->res;
+    hp_head_t *h = c->head;
+    arena_t *a = c->arena;
+    req->arena = a;
+    req->kernel = c;
+    req->method = h->method;
+    req->headers = h->headers;
+    req->nheaders = h->nheaders;
+    req->raw_path = arena_strndup(a, h->path.p, h->path.n);
+    req->query = arena_strndup(a, h->query.p ? h->query.p : "", h->query.n);
+    req->remote_addr = c->remote;
+    req->body_len = c->body.n;
+    req->body = c->body.n ? arena_strndup(a, c->body.p, c->body.n) : "";
+
+    const char *rid = http_header(req, "X-Request-ID");
+    if (rid && id_request_id_ok(rid, strlen(rid))) {
+        req->request_id = rid;
+    } else {
+        char *id = arena_alloc(a, 40);
+        id_uuidv7(id);
+        req->request_id = id;
+    }
+    res->request_id = req->request_id;
+
+    req->path = url_decode(a, h->path.p, h->path.n, false);
+    if (!req->path) {
+        http_error(res, ERR_BAD_REQUEST, "the request path has a malformed %%-escape");
+        return 1;
+    }
+    router_match_t m;
+    char allow[96];
+    int rc = router_match(c->loop->srv->router, h->method, h->path, a, &m, allow, sizeof allow);
+    if (rc == ERR_METHOD_NOT_ALLOWED) {
+        http_set_header(res, "Allow", allow);
+        http_error(res, rc, "%.*s is not allowed on %s; allowed: %s", (int)h->method.n,
+                   h->method.p, req->raw_path, allow);
+        return 1;
+    }
+    if (rc == ERR_NOT_FOUND) {
+        http_error(res, rc, "no route for %s", req->raw_path);
+        return 1;
+    }
+    if (rc < 0) {
+        http_error(res, rc, "malformed request path");
+        return 1;
+    }
+    const route_t *rt = m.route;
+    req->route = rt;
+    req->nparams = m.nparams;
+    for (int i = 0; i < m.nparams; i++) {
+        req->param_names[i] = m.names[i];
+        req->param_values[i] = m.values[i];
+    }
+    bool public = (rt->flags & RT_PUBLIC) != 0;
+    if (authenticate(c, !public) < 0) return 1;
+    if (!public && !auth_permits(req->auth.roles, rt->permission)) {
+        http_error(res, ERR_FORBIDDEN, "permission %s is required", rt->permission);
+        return 1;
+    }
+    if (rt->flags & RT_INLINE) {
+        rt->handler(req, res);
+        return 1;
+    }
+    c->job.base.run = run_job;
+    c->job.base.complete = complete_job;
+    c->job.conn = c;
+    if (pool_submit(c->loop->srv->pool, &c->job.base) < 0) {
+        http_error(res, ERR_OVERLOADED, "all workers are busy; retry later");
+        http_set_header(res, "Retry-After", "1");
+        return 1;
+    }
+    return 0;
+}
+
+void dispatch_reset(conn_t *c)
+{
+    http_res_cleanup(&c->res);
+    http_res_init(&c->res);
+    memset(&c->req, 0, sizeof c->req);
+}

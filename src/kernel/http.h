@@ -1,0 +1,135 @@
+/* http.h — the handler API: requests, responses and routes.
+ *
+ * A context exposes its HTTP API as a static table of route_t (method,
+ * pattern, permission, summary, handler) registered at startup with
+ * router_add(). The router, `bizosaas routes --json`, /openapi.json and the
+ * spec checker all read the same table.
+ *
+ * Handlers are plain synchronous functions. Unless a route is RT_INLINE they
+ * run on a worker thread, inside one database transaction opened by the
+ * kernel with the request's tenant set (req->db); returning 0 commits,
+ * returning a negative ERR_* rolls back. Everything a handler allocates for
+ * the request comes from req->arena and is released after the response is
+ * sent; nothing needs an explicit free.
+ *
+ *     static int get_lead(http_req_t *req, http_res_t *res)
+ *     {
+ *         const char *id = http_param(req, "id");
+ *         json_t *lead = NULL;
+ *         int rc = crm_lead_get(req->db, req->auth.tenant_id, id, req->arena, &lead);
+ *         if (rc == ERR_NOT_FOUND) return http_error(res, rc, "lead %s not found", id);
+ *         if (rc < 0) return http_error(res, rc, NULL);
+ *         return http_json(res, 200, lead);
+ *     }
+ */
+#ifndef BZ_HTTP_H
+#define BZ_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "auth.h"
+#include "db.h"
+#include "http_parse.h"
+#include "str.h"
+
+typedef struct http_req http_req_t;
+typedef struct http_res http_res_t;
+typedef struct route route_t;
+
+typedef int (*http_handler_fn)(http_req_t *req, http_res_t *res);
+
+enum route_flags {
+    RT_PUBLIC = 1u << 0,   /* no token required (tenant may still come from Host) */
+    RT_INLINE = 1u << 1,   /* runs on the I/O thread: must not block, req->db is NULL */
+    RT_NO_TX = 1u << 2,    /* on a worker, no transaction; req->db is NULL when the db is down */
+    RT_PLATFORM = 1u << 3, /* super_admin/service callers get a platform-scope transaction
+                              (every tenant visible); other callers their tenant's */
+};
+
+#define HTTP_MAX_PARAMS 8
+
+struct route {
+    const char *method;     /* "GET", "POST", ... */
+    const char *pattern;    /* "/api/v1/crm/leads/{id}"; "{rest...}" matches the remainder */
+    const char *permission; /* e.g. "leads.view"; NULL = any authenticated user */
+    const char *summary;    /* one line, shown in routes --json and OpenAPI */
+    http_handler_fn handler;
+    unsigned flags;
+};
+
+struct http_req {
+    arena_t *arena;       /* request lifetime memory */
+    str_t method;         /* borrowed from the connection buffer */
+    const char *path;     /* NUL-terminated, percent-decoded path */
+    const char *raw_path; /* as received (without query) */
+    const char *query;    /* raw query string without '?', "" if none */
+    const hp_header_t *headers;
+    size_t nheaders;
+    const char *body; /* NUL-terminated copy of the decoded body ("" if none) */
+    size_t body_len;
+    const char *request_id;
+    const char *remote_addr;
+    const route_t *route;
+    const char *param_names[HTTP_MAX_PARAMS];
+    const char *param_values[HTTP_MAX_PARAMS];
+    int nparams;
+    bool authenticated;
+    auth_ctx_t auth; /* valid when authenticated; tenant_id "" when none */
+    db_t *db;        /* the worker's connection (NULL for RT_INLINE routes) */
+    void *kernel;    /* private to the kernel */
+};
+
+typedef struct http_res {
+    int status;
+    buf_t headers; /* extra header lines "Name: value\r\n" */
+    buf_t body;
+    const char *content_type; /* static or arena string; default application/json */
+    const char *request_id;   /* for the error envelope */
+    int err;                  /* the ERR_* code when http_error was used */
+    char ctype_buf[96];       /* storage for a content type copied from elsewhere */
+} http_res_t;
+
+/* --- request accessors (results borrowed for the request's lifetime) --- */
+const char *http_header(const http_req_t *req, const char *name); /* NULL when absent */
+const char *http_param(const http_req_t *req, const char *name);  /* path parameter */
+/* http_query: the decoded value of a query parameter, NULL when absent. */
+const char *http_query(const http_req_t *req, const char *name);
+
+/* http_body_json: parses the body as a JSON object. On failure writes the
+ * error response (415 when Content-Type is not JSON, 400 invalid_json with
+ * the position, 422 when it is not an object) and returns NULL with *rc set.
+ * The returned object is owned by the request (released with the arena). */
+json_t *http_body_json(http_req_t *req, http_res_t *res, int *rc);
+
+/* --- responses --- */
+/* http_json: sets status and a JSON body; steals the reference to j. Returns 0. */
+int http_json(http_res_t *res, int status, json_t *j);
+/* http_text: a body of the given content type (copied). Returns 0. */
+int http_text(http_res_t *res, int status, const char *content_type, const char *body, size_t len);
+/* http_error: sets the status of code and the JSON error envelope; message
+ * is printf-style, NULL for the table's default. Returns code so handlers can
+ * `return http_error(...)`. */
+int http_error(http_res_t *res, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* http_set_header: adds a response header (name and value are copied). */
+void http_set_header(http_res_t *res, const char *name, const char *value);
+
+/* --- JSON field validation: each writes a 422 naming the field on failure --- */
+/* json_field_str: *out = the string at key (NULL when absent and optional).
+ * Fails when required and absent, not a string, empty when required, or
+ * longer than maxlen bytes. */
+int json_field_str(http_res_t *res, json_t *obj, const char *key, bool required, size_t maxlen,
+                   const char **out);
+int json_field_int(http_res_t *res, json_t *obj, const char *key, bool required, int64_t min,
+                   int64_t max, int64_t *out);
+/* json_reject_unknown: fails (422) when obj has a key not in allowed (NULL-terminated).
+ * The rule for every write endpoint: unknown fields are rejected, never ignored. */
+int json_reject_unknown(http_res_t *res, json_t *obj, const char *const *allowed);
+
+/* --- response lifecycle (kernel) --- */
+void http_res_init(http_res_t *res);
+void http_res_cleanup(http_res_t *res);
+
+#endif

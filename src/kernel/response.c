@@ -1,0 +1,153 @@
+/* response.c — building responses (http_json, http_error, ...) and
+ * serializing them into the connection's output buffer. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "server_internal.h"
+
+void http_res_init(http_res_t *res)
+{
+    memset(res, 0, sizeof *res);
+    res->status = 200;
+}
+
+void http_res_cleanup(http_res_t *res)
+{
+    buf_cleanup(&res->headers);
+    buf_cleanup(&res->body);
+}
+
+int http_json(http_res_t *res, int status, json_t *j)
+{
+    res->status = status;
+    res->content_type = NULL;
+    buf_reset(&res->body);
+    char *s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (s) {
+        buf_append_str(&res->body, s);
+        free(s);
+    }
+    return 0;
+}
+
+int http_text(http_res_t *res, int status, const char *content_type, const char *body, size_t len)
+{
+    res->status = status;
+    res->content_type = content_type;
+    buf_reset(&res->body);
+    buf_append(&res->body, body, len);
+    return 0;
+}
+
+void http_set_header(http_res_t *res, const char *name, const char *value)
+{
+    /* CR/LF in a value would split the header: never let it through. */
+    buf_append_str(&res->headers, name);
+    buf_append_str(&res->headers, ": ");
+    for (const char *p = value; *p; p++)
+        if (*p != '\r' && *p != '\n') buf_append(&res->headers, p, 1);
+    buf_append_str(&res->headers, "\r\n");
+}
+
+int http_error(http_res_t *res, int code, const char *fmt, ...)
+{
+    char msg[1024];
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap); /* a long message is cut, never overflowed */
+        va_end(ap);
+    } else {
+        snprintf(msg, sizeof msg, "%s", err_message(code));
+    }
+    res->status = err_status(code);
+    res->err = code;
+    res->content_type = NULL;
+    json_t *j = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", err_api_code(code), "message",
+                          msg, "request_id", res->request_id);
+    if (!j) /* msg was not valid UTF-8 */
+        j = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", err_api_code(code), "message",
+                      err_message(code), "request_id", res->request_id);
+    buf_reset(&res->body);
+    char *s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    buf_append_str(&res->body, s);
+    free(s);
+    return code;
+}
+
+const char *status_reason(int s)
+{
+    switch (s) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 428: return "Precondition Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Unknown";
+    }
+}
+
+/* http_date: the Date header value, formatted once per second per thread. */
+static const char *http_date(void)
+{
+    static _Thread_local time_t last;
+    static _Thread_local char buf[40];
+    time_t now = time(NULL);
+    if (now != last) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        last = now;
+    }
+    return buf;
+}
+
+void response_serialize(conn_t *c, bool head_only)
+{
+    http_res_t *res = &c->res;
+    buf_t *o = &c->out;
+    buf_reset(o);
+    buf_reserve(o, 256 + res->headers.n + res->body.n);
+    int minor = c->head && c->head->version_minor == 0 ? 0 : 1;
+    buf_printf(o,
+               "HTTP/1.%d %d %s\r\nDate: %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+               "X-Request-ID: %s\r\nX-Content-Type-Options: nosniff\r\n",
+               minor, res->status, status_reason(res->status), http_date(),
+               res->content_type ? res->content_type : "application/json", res->body.n,
+               c->req.request_id ? c->req.request_id : "-");
+    if (c->close_after || atomic_load(&c->loop->srv->stopping))
+        buf_append_str(o, "Connection: close\r\n");
+    else if (minor == 0)
+        buf_append_str(o, "Connection: keep-alive\r\n");
+    if (res->headers.n) buf_append(o, res->headers.p, res->headers.n);
+    buf_append(o, "\r\n", 2);
+    if (!head_only && res->body.n) buf_append(o, res->body.p, res->body.n);
+}
