@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "auth.h"
 #include "config.h"
 #include "db.h"
 #include "err.h"
@@ -117,8 +118,8 @@ out:
 static int load_secret(const config_t *cfg, char **out)
 {
     if (cfg->jwt_secret && *cfg->jwt_secret) {
-        if (strlen(cfg->jwt_secret) < 32) {
-            log_error("BIZOSAAS_JWT_SECRET must be at least 32 characters");
+        if (strlen(cfg->jwt_secret) < AUTH_MIN_SECRET_LEN) {
+            log_error("BIZOSAAS_JWT_SECRET must be at least %d characters", AUTH_MIN_SECRET_LEN);
             return -1;
         }
         *out = strdup(cfg->jwt_secret);
@@ -133,7 +134,7 @@ static int load_secret(const config_t *cfg, char **out)
         ssize_t n = read(fd, buf, sizeof buf - 1);
         close(fd);
         while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = '\0';
-        if (n < 32) {
+        if (n < AUTH_MIN_SECRET_LEN) {
             log_error("%s is shorter than 32 characters; remove it to regenerate", path);
             return -1;
         }

@@ -243,10 +243,6 @@ int config_load(config_t *c, const char *ini_path, char **envp, char *err, size_
         const char *name = *e + 9;
         const char *eq = strchr(name, '=');
         if (!eq) continue;
-        /* Variables the test and bench harnesses use for themselves. */
-        if (strncmp(name, "TEST_", 5) == 0 || strncmp(name, "BENCH_", 6) == 0 ||
-            (eq - name == 3 && strncmp(name, "BIN", 3) == 0))
-            continue;
         const setting_t *st = find_setting(name, (size_t)(eq - name), false);
         if (!st) {
             snprintf(err, errlen, "environment: unknown variable BIZOSAAS_%.*s", (int)(eq - name),

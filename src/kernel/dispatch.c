@@ -114,6 +114,7 @@ static int authenticate(conn_t *c, bool required)
     const char *why = NULL;
     int rc = auth_verify_bearer(c->loop->srv->auth, authz, strlen(authz), (int64_t)time(NULL),
                                 &req->auth, &why);
+    if (rc == ERR_CONFIG) return http_error(&c->res, ERR_INTERNAL, NULL); /* our key, not theirs */
     if (rc < 0) {
         if (!required) return 0; /* a public route ignores a bad token */
         log_kv(LOG_INFO, "token rejected", "reason", why ? why : "invalid", "request_id",
