@@ -28,6 +28,7 @@ app_t *app_new(const config_t *cfg, const char *jwt_secret)
     };
     kernel_routes_register(a->router);
     identity_register(a->router);
+    /* contexts: register here (one line each) */
     return a;
 }
 
@@ -35,6 +36,7 @@ int app_start(app_t *app, db_t *db)
 {
     (void)app;
     (void)db;
+    /* contexts: startup work needing the database here (one call each, return on error) */
     return 0;
 }
 

@@ -4,6 +4,7 @@
  * context set, with idempotency keys honoured). */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "err.h"
@@ -11,6 +12,10 @@
 #include "ids.h"
 #include "log.h"
 #include "server_internal.h"
+
+static http_request_hook_fn g_request_hook;
+
+void http_set_request_hook(http_request_hook_fn fn) { g_request_hook = fn; }
 
 static bool is_write_method(str_t m)
 {
@@ -32,6 +37,20 @@ static void run_job(pool_job_t *pj, db_t *db)
     }
     if (!db) {
         http_error(res, ERR_DB_UNAVAILABLE, "the database is unavailable; retry later");
+        return;
+    }
+    if (g_request_hook && (req->authenticated || req->api_key)) {
+        if (g_request_hook(db, req, res) < 0) return;
+        if (req->api_key && !req->authenticated) {
+            http_error(res, ERR_UNAUTHORIZED, "the API key is invalid or revoked");
+            return;
+        }
+    } else if (req->api_key && !(rt->flags & RT_PUBLIC)) {
+        http_error(res, ERR_UNAUTHORIZED, "API keys are not accepted here");
+        return;
+    }
+    if (!(rt->flags & RT_PUBLIC) && !auth_permits(req->auth.roles, rt->permission)) {
+        http_error(res, ERR_FORBIDDEN, "permission %s is required", rt->permission);
         return;
     }
     const char *tenant = req->authenticated && req->auth.tenant_id[0] ? req->auth.tenant_id : NULL;
@@ -111,6 +130,11 @@ static int authenticate(conn_t *c, bool required)
         if (!required) return 0;
         return http_error(&c->res, ERR_UNAUTHORIZED, "a bearer token is required");
     }
+    if (strncasecmp(authz, "Bearer bzk_", 11) == 0) {
+        /* an API key: looked up in the database on the worker */
+        req->api_key = authz + 7;
+        return 0;
+    }
     const char *why = NULL;
     int rc = auth_verify_bearer(c->loop->srv->auth, authz, strlen(authz), (int64_t)time(NULL),
                                 &req->auth, &why);
@@ -183,11 +207,14 @@ int dispatch_request(conn_t *c)
     }
     bool public = (rt->flags & RT_PUBLIC) != 0;
     if (authenticate(c, !public) < 0) return 1;
-    if (!public && !auth_permits(req->auth.roles, rt->permission)) {
+    /* With a verified token the permission is checked here, before any
+     * queueing; an API key's roles are known only on the worker. */
+    if (!public && req->authenticated && !auth_permits(req->auth.roles, rt->permission)) {
         http_error(res, ERR_FORBIDDEN, "permission %s is required", rt->permission);
         return 1;
     }
     if (rt->flags & RT_INLINE) {
+        req->api_key = NULL; /* inline routes are public: a key adds nothing */
         rt->handler(req, res);
         return 1;
     }

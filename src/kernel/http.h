@@ -77,7 +77,9 @@ struct http_req {
     const char *param_values[HTTP_MAX_PARAMS];
     int nparams;
     bool authenticated;
-    auth_ctx_t auth; /* valid when authenticated; tenant_id "" when none */
+    auth_ctx_t auth;         /* valid when authenticated; tenant_id "" when none */
+    const char *api_key;     /* "bzk_…" bearer credential, resolved on the worker by the
+                                request hook (see http_set_request_hook) */
     db_t *db;        /* the worker's connection (NULL for RT_INLINE routes) */
     void *kernel;    /* private to the kernel */
 };
@@ -127,6 +129,17 @@ int json_field_int(http_res_t *res, json_t *obj, const char *key, bool required,
 /* json_reject_unknown: fails (422) when obj has a key not in allowed (NULL-terminated).
  * The rule for every write endpoint: unknown fields are rejected, never ignored. */
 int json_reject_unknown(http_res_t *res, json_t *obj, const char *const *allowed);
+
+/* --- the request hook (identity plugs in here) ---
+ * Called on the worker for every non-inline request that carries a
+ * credential, before the request transaction opens (no transaction is open;
+ * the hook may run its own). It resolves req->api_key into req->auth and may
+ * refuse a verified token that was revoked, a suspended tenant or a
+ * deactivated user. Returns 0, or an error written with http_error (the
+ * request then ends with it). The kernel checks the route's permission after
+ * the hook. Set once at startup, before threads start. */
+typedef int (*http_request_hook_fn)(db_t *db, http_req_t *req, http_res_t *res);
+void http_set_request_hook(http_request_hook_fn fn);
 
 /* --- response lifecycle (kernel) --- */
 void http_res_init(http_res_t *res);

@@ -25,7 +25,7 @@ int http_json(http_res_t *res, int status, json_t *j)
     res->status = status;
     res->content_type = NULL;
     buf_reset(&res->body);
-    char *s = json_dumps(j, JSON_COMPACT);
+    char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(9));
     json_decref(j);
     if (s) {
         buf_append_str(&res->body, s);
