@@ -73,7 +73,9 @@ typedef struct hp_head {
  *   ERR_HEADERS_TOO_LARGE  header bytes or count over the limits
  *   ERR_BAD_REQUEST        anything malformed or ambiguous
  *   ERR_NOT_IMPLEMENTED    a Transfer-Encoding other than chunked
- * On error, *errmsg (optional) is set to a static human-readable reason. */
+ * On error, *errmsg (optional) is set to a static human-readable reason.
+ * lim may be NULL (all defaults); max_headers is capped at HP_MAX_HEADERS_CAP;
+ * on 0 or an error *out is unspecified. */
 int hp_parse_head(const char *buf, size_t len, const hp_limits_t *lim, hp_head_t *out,
                   const char **errmsg);
 
@@ -98,7 +100,11 @@ void hp_chunked_init(hp_chunked_t *c);
  * bytes after it are not consumed (they belong to the next request) — 0 when
  * more input is needed, ERR_BAD_REQUEST on malformed framing, ERR_TOO_LARGE
  * when total would exceed max_body, ERR_HEADERS_TOO_LARGE when trailers
- * exceed the header limits in lim. */
+ * exceed the header limits in lim. max_body is literal (0 allows only an
+ * empty body; UINT64_MAX means no limit). When it returns 0 all input has
+ * been consumed. After it has returned 1, further calls return 1 and consume
+ * nothing. Too many size digits is ERR_BAD_REQUEST even when the value would
+ * also exceed max_body. */
 int hp_chunked_decode(hp_chunked_t *c, char *buf, size_t *len, size_t *out_len, uint64_t max_body,
                       const hp_limits_t *lim, const char **errmsg);
 
