@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +219,8 @@ static int cmd_routes(const opts_t *o)
 
 int main(int argc, char **argv)
 {
+    /* a peer that closed its socket must cost an EPIPE, not the process */
+    signal(SIGPIPE, SIG_IGN);
     if (sodium_init() < 0) {
         fputs("bizosaas: libsodium failed to initialize\n", stderr);
         return 1;

@@ -8,7 +8,7 @@
 
 #include "alloc.h"
 
-#define ARENA_BLOCK 8192
+#define ARENA_BLOCK 16384 /* holds a parsed request head (~8 KiB) plus small allocations */
 
 struct block {
     struct block *next;
@@ -77,7 +77,7 @@ void *arena_alloc(arena_t *a, size_t n)
     n = (n + 15) & ~(size_t)15;
     struct block *b = a->head;
     if (b->cap - b->used < n) {
-        if (n > ARENA_BLOCK / 4) {
+        if (n > ARENA_BLOCK / 2) {
             /* A large allocation gets its own block behind the head, so the
              * head keeps serving small ones. */
             struct block *nb = block_new(n);

@@ -259,7 +259,7 @@ static void begin_request(conn_t *c)
 {
     io_loop_t *l = c->loop;
     c->arena = arena_get(l);
-    c->head = arena_alloc(c->arena, sizeof *c->head);
+    c->head = arena_alloc(c->arena, sizeof *c->head); /* first in the arena: fits its first block */
     c->t_start_ns = 0;
     memset(&c->req, 0, sizeof c->req);
     http_res_cleanup(&c->res);

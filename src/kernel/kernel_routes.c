@@ -10,6 +10,8 @@
 #include "migrate.h"
 #include "server_internal.h"
 
+static const config_t *g_cfg; /* set once at registration, read-only after */
+
 #define VERSION_JSON "{\"name\":\"bizosaas\",\"version\":\"" BZ_VERSION "\"}"
 
 static int livez(http_req_t *req, http_res_t *res)
@@ -57,12 +59,13 @@ static int health(http_req_t *req, http_res_t *res)
     int rc = req->db ? db_ping(req->db) : ERR_DB_UNAVAILABLE;
     clock_gettime(CLOCK_MONOTONIC, &b);
     double ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
-    const char *backend = req->db && db_backend(req->db) == DB_POSTGRES ? "postgres" : "sqlite";
+    const char *backend = db_url_backend(g_cfg->database_url) == DB_POSTGRES ? "postgres" : "sqlite";
     json_t *j = json_pack("{s:s, s:s, s:{s:s, s:s, s:f}, s:I}", "status",
                           rc == 0 ? "healthy" : "degraded", "version", BZ_VERSION, "database",
                           "backend", backend, "status", rc == 0 ? "up" : "down", "latency_ms", ms,
                           "open_connections", (json_int_t)metrics_conn_open());
-    return http_json(res, rc == 0 ? 200 : 503, j);
+    /* 200 either way: /health reports, /readyz is what load balancers gate on */
+    return http_json(res, 200, j);
 }
 
 static const route_t routes[] = {
@@ -75,4 +78,8 @@ static const route_t routes[] = {
     {"GET", "/metrics", NULL, "Prometheus metrics", metrics, RT_PUBLIC | RT_INLINE},
 };
 
-void kernel_routes_register(router_t *r) { router_add(r, routes, sizeof routes / sizeof routes[0]); }
+void kernel_routes_register(router_t *r, const config_t *cfg)
+{
+    g_cfg = cfg;
+    router_add(r, routes, sizeof routes / sizeof routes[0]);
+}

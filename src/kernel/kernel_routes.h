@@ -2,8 +2,10 @@
 #ifndef BZ_KERNEL_ROUTES_H
 #define BZ_KERNEL_ROUTES_H
 
+#include "config.h"
 #include "router.h"
 
-void kernel_routes_register(router_t *r);
+/* kernel_routes_register: cfg is borrowed for the life of the process. */
+void kernel_routes_register(router_t *r, const config_t *cfg);
 
 #endif

@@ -130,6 +130,22 @@ static const char *http_date(void)
     return buf;
 }
 
+/* append_uint: decimal digits of v. */
+static void append_uint(buf_t *o, size_t v)
+{
+    char d[24];
+    int n = 0;
+    do {
+        d[sizeof d - 1 - (size_t)n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    buf_append(o, d + sizeof d - n, (size_t)n);
+}
+
+#define APPEND_LIT(o, s) buf_append((o), (s), sizeof(s) - 1)
+
+/* response_serialize: status line, headers and body into c->out. Built with
+ * plain appends (no printf): this runs for every response. */
 void response_serialize(conn_t *c, bool head_only)
 {
     http_res_t *res = &c->res;
@@ -137,17 +153,25 @@ void response_serialize(conn_t *c, bool head_only)
     buf_reset(o);
     buf_reserve(o, 256 + res->headers.n + res->body.n);
     int minor = c->head && c->head->version_minor == 0 ? 0 : 1;
-    buf_printf(o,
-               "HTTP/1.%d %d %s\r\nDate: %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-               "X-Request-ID: %s\r\nX-Content-Type-Options: nosniff\r\n",
-               minor, res->status, status_reason(res->status), http_date(),
-               res->content_type ? res->content_type : "application/json", res->body.n,
-               c->req.request_id ? c->req.request_id : "-");
+    APPEND_LIT(o, "HTTP/1.");
+    buf_append(o, minor ? "1 " : "0 ", 2);
+    append_uint(o, (size_t)res->status);
+    buf_append(o, " ", 1);
+    buf_append_str(o, status_reason(res->status));
+    APPEND_LIT(o, "\r\nDate: ");
+    buf_append_str(o, http_date());
+    APPEND_LIT(o, "\r\nContent-Type: ");
+    buf_append_str(o, res->content_type ? res->content_type : "application/json");
+    APPEND_LIT(o, "\r\nContent-Length: ");
+    append_uint(o, res->body.n);
+    APPEND_LIT(o, "\r\nX-Request-ID: ");
+    buf_append_str(o, c->req.request_id ? c->req.request_id : "-");
+    APPEND_LIT(o, "\r\nX-Content-Type-Options: nosniff\r\n");
     if (c->close_after || atomic_load(&c->loop->srv->stopping))
-        buf_append_str(o, "Connection: close\r\n");
+        APPEND_LIT(o, "Connection: close\r\n");
     else if (minor == 0)
-        buf_append_str(o, "Connection: keep-alive\r\n");
+        APPEND_LIT(o, "Connection: keep-alive\r\n");
     if (res->headers.n) buf_append(o, res->headers.p, res->headers.n);
-    buf_append(o, "\r\n", 2);
+    APPEND_LIT(o, "\r\n");
     if (!head_only && res->body.n) buf_append(o, res->body.p, res->body.n);
 }
