@@ -18,6 +18,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "server.h"
+#include "spec/spec.h"
 
 extern char **environ;
 
@@ -29,6 +30,7 @@ static void usage(FILE *out)
             "  bizosaas serve [--config FILE] [--migrate]   run the gateway and every context\n"
             "  bizosaas migrate [--status] [--config FILE]  apply (or list) database migrations\n"
             "  bizosaas routes --json                       print the route table\n"
+            "  bizosaas spec list|show|draft|archive|status|check   OpenSpec workflow\n"
             "  bizosaas version                             print the version\n"
             "  bizosaas --help                              this help\n\n",
             BZ_VERSION);
@@ -217,6 +219,24 @@ static int cmd_routes(const opts_t *o)
     return 0;
 }
 
+/* cmd_spec: `bizosaas spec …` — the OpenSpec workflow over this binary's routes. */
+static int cmd_spec(int argc, char **argv)
+{
+    config_t cfg;
+    char err[512];
+    /* only the route table is needed: defaults plus the environment */
+    if (config_load(&cfg, NULL, environ, err, sizeof err) < 0) {
+        fprintf(stderr, "bizosaas: configuration error: %s\n", err);
+        config_cleanup(&cfg);
+        return 1;
+    }
+    app_t *app = app_new(&cfg, "spec-listing-needs-no-secret-000000000");
+    int rc = spec_main(argc, argv, app_router(app));
+    app_free(app);
+    config_cleanup(&cfg);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     /* a peer that closed its socket must cost an EPIPE, not the process */
@@ -230,6 +250,7 @@ int main(int argc, char **argv)
         usage(stdout);
         return argc < 2 ? 2 : 0;
     }
+    if (!strcmp(argv[1], "spec")) return cmd_spec(argc - 1, argv + 1);
     opts_t o = {0};
     if (parse_opts(argc, argv, &o) < 0) return 2;
     if (!strcmp(argv[1], "serve")) return cmd_serve(&o);
