@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# fuzz.sh — build the HTTP parser's libFuzzer harness and run it.
+# fuzz.sh — build a parser's libFuzzer harness and run it.
 #
-#   scripts/fuzz.sh [seconds]      run for that long (default 30)
+#   scripts/fuzz.sh [seconds]          the HTTP request parser (default 30 s)
+#   scripts/fuzz.sh spec [seconds]     the OpenSpec spec parser
 #
 # Builds tests/fuzz/fuzz_http_parse.c with clang -fsanitize=fuzzer,address,
 # undefined (straight from the sources: the parser needs no other module),
@@ -16,6 +17,11 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
+target=http
+if [[ "${1:-}" == "spec" || "${1:-}" == "http" ]]; then
+    target="$1"
+    shift
+fi
 secs="${1:-30}"
 if ! [[ "$secs" =~ ^[0-9]+$ ]] || [[ "$secs" -eq 0 ]]; then
     echo "usage: $0 [seconds]   (a positive integer, default 30)" >&2
@@ -28,6 +34,23 @@ fi
 
 artifacts="${FUZZ_ARTIFACTS:-build-fuzz/artifacts}"
 mkdir -p "$artifacts" build-fuzz
+
+if [[ "$target" == "spec" ]]; then
+    bin="build-fuzz/fuzz_spec_parse"
+    clang -std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+        -Isrc -Isrc/kernel -Isrc/store tests/fuzz/fuzz_spec_parse.c src/spec/parse.c \
+        src/kernel/str.c src/kernel/alloc.c -o "$bin"
+    corpus="$(mktemp -d /tmp/bizosaas-fuzz-spec.XXXXXX)"
+    trap 'rm -rf "$corpus"' EXIT
+    set +e
+    "$bin" -max_total_time="$secs" -max_len=16384 -artifact_prefix="$artifacts/" \
+        "$corpus" tests/fixtures/openspec/parse openspec/specs/backend
+    rc=$?
+    set -e
+    [[ $rc -eq 0 ]] && echo "fuzz.sh: no crash in ${secs}s" || echo "fuzz.sh: FAILED (exit $rc)" >&2
+    exit "$rc"
+fi
 bin="build-fuzz/fuzz_http_parse"
 
 tmp="$(mktemp -d /tmp/bizosaas-fuzz.XXXXXX)"
