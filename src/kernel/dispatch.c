@@ -55,8 +55,13 @@ static void run_job(pool_job_t *pj, db_t *db)
     }
     const char *tenant = req->authenticated && req->auth.tenant_id[0] ? req->auth.tenant_id : NULL;
     const char *key = str_eq_cstr(req->method, "POST") ? http_header(req, "Idempotency-Key") : NULL;
+    /* Keys are scoped per tenant; a caller without one (a platform
+     * super_admin or service token) gets a scope of its own. */
+    const char *scope = tenant;
+    if (!scope && req->authenticated)
+        scope = arena_printf(req->arena, "platform:%s", req->auth.user_id);
     bool claimed = false;
-    if (key && tenant) {
+    if (key && scope) {
         if (!idem_key_ok(key)) {
             http_error(res, ERR_VALIDATION, "Idempotency-Key must be 1..%d visible ASCII characters",
                        IDEM_KEY_MAX);
@@ -64,7 +69,7 @@ static void run_job(pool_job_t *pj, db_t *db)
         }
         char hash[65];
         idem_hash(req, hash);
-        int rc = idem_claim(db, tenant, key, hash, c->loop->srv->cfg->idempotency_ttl_s,
+        int rc = idem_claim(db, scope, key, hash, c->loop->srv->cfg->idempotency_ttl_s,
                             (int64_t)time(NULL), res);
         if (rc == 1) return; /* replayed */
         if (rc < 0) {
@@ -81,12 +86,12 @@ static void run_job(pool_job_t *pj, db_t *db)
         log_kv(LOG_ERROR, "cannot begin transaction", "error", db_errmsg(db), "request_id",
                req->request_id, NULL);
         http_error(res, rc == ERR_DB_UNAVAILABLE ? rc : ERR_DB_UNAVAILABLE, NULL);
-        if (claimed) idem_release(db, tenant, key);
+        if (claimed) idem_release(db, scope, key);
         return;
     }
     rc = rt->handler(req, res);
     if (rc == 0 && res->status < 400) {
-        if (claimed) rc = idem_store(db, tenant, key, res);
+        if (claimed) rc = idem_store(db, scope, key, res);
         if (rc == 0) rc = db_commit(db);
         if (rc == 0) return;
         log_kv(LOG_ERROR, "commit failed", "error", db_errmsg(db), "request_id", req->request_id,
@@ -103,7 +108,7 @@ static void run_job(pool_job_t *pj, db_t *db)
                    rt->pattern, "request_id", req->request_id, NULL);
         db_rollback(db);
     }
-    if (claimed) idem_release(db, tenant, key);
+    if (claimed) idem_release(db, scope, key);
 }
 
 /* complete: on the worker thread; hands the job back to its I/O loop. */
