@@ -143,6 +143,7 @@ static bool finish_response(conn_t *c)
     const char *route = c->req.route ? c->req.route->pattern : "unmatched";
     metrics_observe(l->metrics, route, c->req.method.n ? c->req.method : STR_LIT("-"),
                     c->res.status, us);
+    if (c->req.gw) dispatch_gateway_record(c, us);
     log_access(&(log_access_rec_t){
         .method = c->req.method.n ? arena_strndup(c->arena, c->req.method.p, c->req.method.n) : "-",
         .path = c->req.raw_path ? c->req.raw_path : "-",

@@ -14,8 +14,10 @@
 #include "server_internal.h"
 
 static http_request_hook_fn g_request_hook;
+static const http_gateway_ops_t *g_gateway;
 
 void http_set_request_hook(http_request_hook_fn fn) { g_request_hook = fn; }
+void http_set_gateway(const http_gateway_ops_t *ops) { g_gateway = ops; }
 
 static bool is_write_method(str_t m)
 {
@@ -189,6 +191,26 @@ int dispatch_request(conn_t *c)
     router_match_t m;
     char allow[96];
     int rc = router_match(c->loop->srv->router, h->method, h->path, a, &m, allow, sizeof allow);
+    if (rc == 0 && (m.route->flags & RT_GATEWAY)) {
+        /* /api/brain/{service}/{path...}: route to the service's own mount */
+        const char *to = NULL;
+        void *svc = NULL;
+        rc = g_gateway ? g_gateway->resolve(m.values[0], m.values[1], a, &to, &svc) : ERR_NOT_FOUND;
+        if (rc == ERR_NOT_FOUND) {
+            http_error(res, rc, "unknown service %s", m.values[0]);
+            return 1;
+        }
+        if (rc < 0) {
+            http_error(res, rc, "service %s is disabled", m.values[0]);
+            return 1;
+        }
+        req->gw = svc;
+        rc = router_match(c->loop->srv->router, h->method, str_of(to), a, &m, allow, sizeof allow);
+        if (rc == 0 && (m.route->flags & RT_GATEWAY)) rc = ERR_NOT_FOUND; /* no loops */
+        req->raw_path = to;
+        req->path = url_decode(a, to, strlen(to), false);
+        if (!req->path) rc = ERR_BAD_REQUEST;
+    }
     if (rc == ERR_METHOD_NOT_ALLOWED) {
         http_set_header(res, "Allow", allow);
         http_error(res, rc, "%.*s is not allowed on %s; allowed: %s", (int)h->method.n,
@@ -218,8 +240,21 @@ int dispatch_request(conn_t *c)
         http_error(res, ERR_FORBIDDEN, "permission %s is required", rt->permission);
         return 1;
     }
+    if (req->gw && g_gateway) {
+        const char *key = req->authenticated && req->auth.tenant_id[0]
+                              ? req->auth.tenant_id
+                              : arena_printf(a, "ip:%s", c->remote);
+        if (g_gateway->admit(req->gw, key, res) < 0) {
+            req->gw = NULL; /* refused before reaching the service: not its outcome */
+            return 1;
+        }
+    }
     if (rt->flags & RT_INLINE) {
-        req->api_key = NULL; /* inline routes are public: a key adds nothing */
+        if (!public && !req->authenticated) { /* an API key needs a worker to resolve it */
+            http_error(res, ERR_UNAUTHORIZED, "use a bearer token for this route");
+            return 1;
+        }
+        req->api_key = NULL;
         rt->handler(req, res);
         return 1;
     }
@@ -232,6 +267,11 @@ int dispatch_request(conn_t *c)
         return 1;
     }
     return 0;
+}
+
+void dispatch_gateway_record(conn_t *c, uint64_t micros)
+{
+    if (g_gateway) g_gateway->record(c->req.gw, c->res.status, micros);
 }
 
 void dispatch_reset(conn_t *c)

@@ -47,6 +47,8 @@ enum route_flags {
     RT_NO_TX = 1u << 2,    /* on a worker, no transaction; req->db is NULL when the db is down */
     RT_PLATFORM = 1u << 3, /* super_admin/service callers get a platform-scope transaction
                               (every tenant visible); other callers their tenant's */
+    RT_GATEWAY = 1u << 4,  /* /api/brain/{service}/{path...}: re-routed by the gateway
+                              (http_set_gateway) before anything else happens */
 };
 
 #define HTTP_MAX_PARAMS 8
@@ -81,6 +83,7 @@ struct http_req {
     const char *api_key;     /* "bzk_…" bearer credential, resolved on the worker by the
                                 request hook (see http_set_request_hook) */
     db_t *db;        /* the worker's connection (NULL for RT_INLINE routes) */
+    void *gw;        /* the gateway service the request came through, or NULL */
     void *kernel;    /* private to the kernel */
 };
 
@@ -140,6 +143,20 @@ int json_reject_unknown(http_res_t *res, json_t *obj, const char *const *allowed
  * the hook. Set once at startup, before threads start. */
 typedef int (*http_request_hook_fn)(db_t *db, http_req_t *req, http_res_t *res);
 void http_set_request_hook(http_request_hook_fn fn);
+
+/* --- the gateway hooks ---
+ * For RT_GATEWAY routes the kernel asks resolve() for the path to re-route
+ * to (params "service" and "path"), then, once the caller is authenticated,
+ * admit() (breaker and rate limit; it writes the refusal), and after the
+ * response record(). The kernel does not know the gateway's types. Set
+ * once at startup. */
+typedef struct http_gateway_ops {
+    int (*resolve)(const char *service, const char *rest, arena_t *a, const char **path,
+                   void **svc);
+    int (*admit)(void *svc, const char *key, http_res_t *res);
+    void (*record)(void *svc, int status, uint64_t micros);
+} http_gateway_ops_t;
+void http_set_gateway(const http_gateway_ops_t *ops);
 
 /* --- response lifecycle (kernel) --- */
 void http_res_init(http_res_t *res);

@@ -113,6 +113,8 @@ void loop_maybe_finish(io_loop_t *l);
 int dispatch_request(conn_t *c);
 /* dispatch_reset: releases per-request state after the response. */
 void dispatch_reset(conn_t *c);
+/* dispatch_gateway_record: reports the outcome of a gateway request. */
+void dispatch_gateway_record(conn_t *c, uint64_t micros);
 
 /* response.c */
 void response_serialize(conn_t *c, bool head_only);

@@ -1,0 +1,568 @@
+/* registry.c — the service registry: in memory for the request path (read
+ * under a rwlock by the I/O threads), persisted in gateway_services, managed
+ * by the admin API (super_admin).
+ *
+ * Entries are never freed while the process runs (a deleted one is only
+ * unlinked), so an I/O thread may keep a pointer for the length of a request
+ * without reference counting; the handful of bytes a deletion leaves behind
+ * are released by gw_stop. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "breaker.h"
+#include "clock.h"
+#include "err.h"
+#include "events/events.h"
+#include "gateway.h"
+#include "log.h"
+#include "ratelimit.h"
+
+#define NAME_MAX_LEN 63
+#define TARGET_MAX_LEN 255
+#define RL_WINDOW_MS 60000
+
+struct gw_service {
+    gw_service_t *next;
+    bool removed;
+    char name[NAME_MAX_LEN + 1];
+    char target[TARGET_MAX_LEN + 1];
+    char mount[64]; /* builtin: the context's mount */
+    bool enabled;
+    int64_t connect_timeout_ms, response_timeout_ms, rate_limit_per_min;
+    char health_path[128];
+    pthread_mutex_t mu; /* breaker and counters */
+    gw_breaker_t breaker;
+    uint64_t requests, ok, client_errors, server_errors, rejected_breaker, rejected_rate;
+    uint64_t micros_total;
+};
+
+/* The registry's builtin contexts: the REQUIREMENTS table's targets. One
+ * exists in this binary iff some route lives under its mount. */
+static const struct builtin {
+    const char *context, *mount, *service;
+} builtins[] = {
+    {"identity", "/api/v1/auth", "auth-service"},
+    {"crm", "/api/v1/crm", "django-crm"},
+    {"cms", "/api/v1/cms", "wagtail-cms"},
+    {"commerce", "/api/v1/commerce", "saleor-backend"},
+    {"coreldove", "/api/v1/coreldove", "coreldove-backend"},
+    {"sourcing", "/api/v1/amazon", "amazon-sourcing"},
+    {"directory", "/api/v1/directory", "business-directory"},
+    {"agents", "/api/v1/agents", "ai-agents"},
+    {"trading", "/api/v1/trading", "quanttrade-backend"},
+    {"gaming", "/api/v1/gaming", "thrillring-gaming"},
+    {"marketing", "/api/v1/campaigns", "marketing"},
+    {"vault", "/v1", "vault"},
+    {"workflows", "/api/v1/workflows", "temporal"},
+    {"analytics", "/api/v1/analytics", "superset"},
+};
+#define NBUILTINS (sizeof builtins / sizeof builtins[0])
+
+static pthread_rwlock_t g_lock = PTHREAD_RWLOCK_INITIALIZER;
+static gw_service_t *g_services; /* live entries first, removed ones kept */
+static const router_t *g_router;
+static gw_ratelimit_t *g_rl;
+
+static bool context_exists(const struct builtin *b)
+{
+    size_t n = strlen(b->mount);
+    for (size_t i = 0; i < router_count(g_router); i++) {
+        const char *p = router_at(g_router, i)->pattern;
+        if (strncmp(p, b->mount, n) == 0 && (p[n] == '/' || p[n] == '\0')) return true;
+    }
+    return false;
+}
+
+static const struct builtin *builtin_of(const char *target)
+{
+    if (strncmp(target, "builtin:", 8) != 0) return NULL;
+    for (size_t i = 0; i < NBUILTINS; i++)
+        if (strcmp(builtins[i].context, target + 8) == 0) return &builtins[i];
+    return NULL;
+}
+
+static gw_service_t *find_locked(const char *name)
+{
+    for (gw_service_t *s = g_services; s; s = s->next)
+        if (!s->removed && strcmp(s->name, name) == 0) return s;
+    return NULL;
+}
+
+/* --- the request path --- */
+
+int gw_resolve(const char *service, const char *rest, arena_t *a, const char **path,
+               gw_service_t **svc)
+{
+    pthread_rwlock_rdlock(&g_lock);
+    gw_service_t *s = find_locked(service);
+    int rc = 0;
+    if (!s)
+        rc = ERR_NOT_FOUND;
+    else if (!s->enabled)
+        rc = ERR_UNAVAILABLE;
+    else {
+        *svc = s;
+        *path = arena_printf(a, "%s/%s", s->mount, rest);
+    }
+    pthread_rwlock_unlock(&g_lock);
+    return rc;
+}
+
+int gw_admit(gw_service_t *s, const char *key, http_res_t *res)
+{
+    int64_t now = clock_now_ms();
+    pthread_mutex_lock(&s->mu);
+    bool allowed = gw_breaker_allow(&s->breaker, now);
+    if (!allowed) s->rejected_breaker++;
+    pthread_mutex_unlock(&s->mu);
+    if (!allowed) {
+        http_set_header(res, "Retry-After", "1");
+        return http_error(res, ERR_UNAVAILABLE, "service %s is failing; its circuit breaker is open",
+                          s->name);
+    }
+    char rlkey[256];
+    snprintf(rlkey, sizeof rlkey, "%s|%s", s->name, key);
+    gw_rl_result_t r = gw_rl_hit(g_rl, rlkey, s->rate_limit_per_min, RL_WINDOW_MS, now);
+    char v[32];
+    snprintf(v, sizeof v, "%lld", (long long)r.limit);
+    http_set_header(res, "RateLimit-Limit", v);
+    snprintf(v, sizeof v, "%lld", (long long)r.remaining);
+    http_set_header(res, "RateLimit-Remaining", v);
+    snprintf(v, sizeof v, "%lld", (long long)r.reset_s);
+    http_set_header(res, "RateLimit-Reset", v);
+    if (!r.allowed) {
+        pthread_mutex_lock(&s->mu);
+        s->rejected_rate++;
+        /* the probe slot a half-open breaker gave us was not used */
+        if (s->breaker.state == GW_HALF_OPEN) s->breaker.probe_in_flight = false;
+        pthread_mutex_unlock(&s->mu);
+        snprintf(v, sizeof v, "%lld", (long long)r.retry_after_s);
+        http_set_header(res, "Retry-After", v);
+        return http_error(res, ERR_RATE_LIMITED, "rate limit of %lld requests per minute reached",
+                          (long long)r.limit);
+    }
+    return 0;
+}
+
+void gw_record(gw_service_t *s, int status, uint64_t micros)
+{
+    int64_t now = clock_now_ms();
+    pthread_mutex_lock(&s->mu);
+    s->requests++;
+    s->micros_total += micros;
+    if (status >= 500)
+        s->server_errors++;
+    else if (status >= 400)
+        s->client_errors++;
+    else
+        s->ok++;
+    gw_breaker_state_t before = s->breaker.state;
+    bool changed = gw_breaker_record(&s->breaker, status < 500, now);
+    gw_breaker_state_t after = s->breaker.state;
+    pthread_mutex_unlock(&s->mu);
+    if (changed)
+        log_kv(LOG_WARN, "circuit breaker changed", "service", s->name, "from",
+               gw_breaker_name(before), "to", gw_breaker_name(after), NULL);
+}
+
+/* --- validation and persistence --- */
+
+typedef struct svc_input {
+    const char *name, *target, *health_path;
+    int64_t enabled, connect_timeout_ms, response_timeout_ms, breaker_failures,
+        breaker_cooldown_ms, rate_limit_per_min;
+} svc_input_t;
+
+static const char *name_invalid(const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len > NAME_MAX_LEN) return "name must be 1 to 63 characters";
+    for (size_t i = 0; i < len; i++) {
+        char c = n[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return "name may contain only a-z, 0-9 and '-'";
+    }
+    if (!strcmp(n, "services") || !strcmp(n, "metrics")) return "name is reserved";
+    return NULL;
+}
+
+static const char *target_invalid(const char *t, const struct builtin **b)
+{
+    *b = NULL;
+    if (strlen(t) > TARGET_MAX_LEN) return "target is too long";
+    if (!strncmp(t, "builtin:", 8)) {
+        *b = builtin_of(t);
+        if (!*b) return "unknown builtin context";
+        if (!context_exists(*b)) return "that builtin context does not exist in this build yet";
+        return NULL;
+    }
+    if (!strncmp(t, "http://", 7) || !strncmp(t, "https://", 8))
+        return "HTTP upstream targets are not supported by this build yet (the proxy is planned)";
+    return "target must be builtin:<context> or http://host:port/base";
+}
+
+static void fill(gw_service_t *s, const svc_input_t *in, const struct builtin *b)
+{
+    snprintf(s->name, sizeof s->name, "%s", in->name);
+    snprintf(s->target, sizeof s->target, "%s", in->target);
+    snprintf(s->mount, sizeof s->mount, "%s", b ? b->mount : "");
+    snprintf(s->health_path, sizeof s->health_path, "%s", in->health_path);
+    s->enabled = in->enabled != 0;
+    s->connect_timeout_ms = in->connect_timeout_ms;
+    s->response_timeout_ms = in->response_timeout_ms;
+    s->rate_limit_per_min = in->rate_limit_per_min;
+    /* a changed breaker setting starts a fresh breaker */
+    if (s->breaker.threshold != (int)in->breaker_failures ||
+        s->breaker.cooldown_ms != in->breaker_cooldown_ms)
+        gw_breaker_init(&s->breaker, (int)in->breaker_failures, in->breaker_cooldown_ms);
+}
+
+static gw_service_t *add_locked(const svc_input_t *in, const struct builtin *b)
+{
+    gw_service_t *s = xcalloc(1, sizeof *s);
+    pthread_mutex_init(&s->mu, NULL);
+    fill(s, in, b);
+    s->next = g_services;
+    g_services = s;
+    return s;
+}
+
+static json_t *service_json(gw_service_t *s)
+{
+    pthread_mutex_lock(&s->mu);
+    double avg = s->requests ? (double)s->micros_total / (double)s->requests / 1000.0 : 0.0;
+    json_t *j = json_pack(
+        "{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:s, s:{s:I, s:I, s:s, s:I}, s:{s:I, s:I, s:I, s:I, "
+        "s:I, s:I, s:f}}",
+        "name", s->name, "target", s->target, "kind", s->mount[0] ? "builtin" : "http", "enabled",
+        s->enabled, "connect_timeout_ms", (json_int_t)s->connect_timeout_ms,
+        "response_timeout_ms", (json_int_t)s->response_timeout_ms, "rate_limit_per_min",
+        (json_int_t)s->rate_limit_per_min, "health_path", s->health_path, "breaker", "failures",
+        (json_int_t)s->breaker.threshold, "cooldown_ms", (json_int_t)s->breaker.cooldown_ms,
+        "state", gw_breaker_name(s->breaker.state), "activations",
+        (json_int_t)s->breaker.activations, "stats", "requests", (json_int_t)s->requests, "ok",
+        (json_int_t)s->ok, "client_errors", (json_int_t)s->client_errors, "server_errors",
+        (json_int_t)s->server_errors, "rejected_breaker", (json_int_t)s->rejected_breaker,
+        "rejected_rate_limit", (json_int_t)s->rejected_rate, "avg_ms", avg);
+    pthread_mutex_unlock(&s->mu);
+    return j;
+}
+
+#define COLS                                                                                       \
+    "name, target, enabled, connect_timeout_ms, response_timeout_ms, breaker_failures, "          \
+    "breaker_cooldown_ms, rate_limit_per_min, health_path"
+
+static int db_upsert(db_t *db, const svc_input_t *in, bool insert)
+{
+    char now[32];
+    clock_rfc3339(clock_now_ms(), now);
+    if (insert)
+        return db_exec(db, NULL,
+                       "INSERT INTO gateway_services (" COLS ", created_at, updated_at) VALUES "
+                       "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+                       DB_ARGS(DB_TEXT(in->name), DB_TEXT(in->target), DB_BOOL(in->enabled),
+                               DB_INT(in->connect_timeout_ms), DB_INT(in->response_timeout_ms),
+                               DB_INT(in->breaker_failures), DB_INT(in->breaker_cooldown_ms),
+                               DB_INT(in->rate_limit_per_min), DB_TEXT(in->health_path),
+                               DB_TEXT(now)));
+    int64_t n = 0;
+    int rc = db_exec(db, &n,
+                     "UPDATE gateway_services SET target = $2, enabled = $3, connect_timeout_ms = $4, "
+                     "response_timeout_ms = $5, breaker_failures = $6, breaker_cooldown_ms = $7, "
+                     "rate_limit_per_min = $8, health_path = $9, updated_at = $10 WHERE name = $1",
+                     DB_ARGS(DB_TEXT(in->name), DB_TEXT(in->target), DB_BOOL(in->enabled),
+                             DB_INT(in->connect_timeout_ms), DB_INT(in->response_timeout_ms),
+                             DB_INT(in->breaker_failures), DB_INT(in->breaker_cooldown_ms),
+                             DB_INT(in->rate_limit_per_min), DB_TEXT(in->health_path),
+                             DB_TEXT(now)));
+    return rc == 0 && n == 0 ? ERR_NOT_FOUND : rc;
+}
+
+static void defaults(svc_input_t *in)
+{
+    *in = (svc_input_t){.enabled = 1,
+                        .connect_timeout_ms = 2000,
+                        .response_timeout_ms = 30000,
+                        .breaker_failures = 5,
+                        .breaker_cooldown_ms = 30000,
+                        .rate_limit_per_min = 100,
+                        .health_path = "/health"};
+}
+
+int gw_start(db_t *db)
+{
+    if (!g_rl) g_rl = gw_rl_new();
+    int rc = db_begin_platform(db, true);
+    if (rc < 0) return rc;
+    db_res_t *r;
+    rc = db_query(db, &r, "SELECT " COLS " FROM gateway_services ORDER BY name", DB_NOARGS);
+    if (rc < 0) goto fail;
+    pthread_rwlock_wrlock(&g_lock);
+    while ((rc = db_res_next(r)) == 1) {
+        svc_input_t in = {
+            .name = db_res_text(r, 0),
+            .target = db_res_text(r, 1),
+            .enabled = db_res_int(r, 2),
+            .connect_timeout_ms = db_res_int(r, 3),
+            .response_timeout_ms = db_res_int(r, 4),
+            .breaker_failures = db_res_int(r, 5),
+            .breaker_cooldown_ms = db_res_int(r, 6),
+            .rate_limit_per_min = db_res_int(r, 7),
+            .health_path = db_res_text(r, 8),
+        };
+        const struct builtin *b = NULL;
+        if (target_invalid(in.target, &b)) {
+            log_warn("gateway: service %s has target %s, which this build cannot serve; skipped",
+                     in.name, in.target);
+            continue;
+        }
+        add_locked(&in, b);
+    }
+    db_res_free(r);
+    /* every builtin context of this build gets its registry entry */
+    for (size_t i = 0; rc == 0 && i < NBUILTINS; i++) {
+        if (!context_exists(&builtins[i]) || find_locked(builtins[i].service)) continue;
+        svc_input_t in;
+        defaults(&in);
+        in.name = builtins[i].service;
+        char target[80];
+        snprintf(target, sizeof target, "builtin:%s", builtins[i].context);
+        in.target = target;
+        rc = db_upsert(db, &in, true);
+        if (rc == 0) {
+            add_locked(&in, &builtins[i]);
+            log_info("gateway: registered %s -> %s", in.name, in.target);
+        }
+    }
+    pthread_rwlock_unlock(&g_lock);
+    if (rc < 0) goto fail;
+    return db_commit(db);
+fail:
+    log_error("gateway: cannot load the service registry: %s", db_errmsg(db));
+    db_rollback(db);
+    return rc;
+}
+
+void gw_stop(void)
+{
+    pthread_rwlock_wrlock(&g_lock);
+    while (g_services) {
+        gw_service_t *s = g_services;
+        g_services = s->next;
+        pthread_mutex_destroy(&s->mu);
+        free(s);
+    }
+    pthread_rwlock_unlock(&g_lock);
+    gw_rl_free(g_rl);
+    g_rl = NULL;
+}
+
+/* --- admin API --- */
+
+static int read_input(http_req_t *req, http_res_t *res, svc_input_t *in, const char *name)
+{
+    int rc;
+    json_t *body = http_body_json(req, res, &rc);
+    if (!body) return rc;
+    static const char *const allowed[] = {"name", "target", "enabled", "connect_timeout_ms",
+                                          "response_timeout_ms", "breaker_failures",
+                                          "breaker_cooldown_ms", "rate_limit_per_min",
+                                          "health_path", NULL};
+    if ((rc = json_reject_unknown(res, body, allowed)) < 0) return rc;
+    defaults(in);
+    if (name) {
+        in->name = name;
+    } else if ((rc = json_field_str(res, body, "name", true, NAME_MAX_LEN, &in->name)) < 0) {
+        return rc;
+    }
+    if ((rc = json_field_str(res, body, "target", true, TARGET_MAX_LEN, &in->target)) < 0) return rc;
+    const char *hp = NULL;
+    if ((rc = json_field_str(res, body, "health_path", false, 127, &hp)) < 0) return rc;
+    if (hp) {
+        if (hp[0] != '/') return http_error(res, ERR_VALIDATION, "field 'health_path' must start with /");
+        in->health_path = hp;
+    }
+    json_t *en = json_object_get(body, "enabled");
+    if (en && !json_is_boolean(en))
+        return http_error(res, ERR_VALIDATION, "field 'enabled' must be a boolean");
+    if (en) in->enabled = json_is_true(en);
+    if ((rc = json_field_int(res, body, "connect_timeout_ms", false, 1, 60000,
+                             &in->connect_timeout_ms)) < 0 ||
+        (rc = json_field_int(res, body, "response_timeout_ms", false, 1, 600000,
+                             &in->response_timeout_ms)) < 0 ||
+        (rc = json_field_int(res, body, "breaker_failures", false, 1, 1000,
+                             &in->breaker_failures)) < 0 ||
+        (rc = json_field_int(res, body, "breaker_cooldown_ms", false, 100, 3600000,
+                             &in->breaker_cooldown_ms)) < 0 ||
+        (rc = json_field_int(res, body, "rate_limit_per_min", false, 1, 1000000,
+                             &in->rate_limit_per_min)) < 0)
+        return rc;
+    const char *why = name_invalid(in->name);
+    if (why) return http_error(res, ERR_VALIDATION, "field 'name': %s", why);
+    return 0;
+}
+
+static int raise_registered(http_req_t *req, const svc_input_t *in, const char *type)
+{
+    return ev_raise(req, "gateway_service", in->name, type,
+                    json_pack("{s:s, s:s, s:b}", "name", in->name, "target", in->target,
+                              "enabled", in->enabled != 0));
+}
+
+static int svc_create(http_req_t *req, http_res_t *res)
+{
+    svc_input_t in;
+    int rc = read_input(req, res, &in, NULL);
+    if (rc < 0) return rc;
+    const struct builtin *b;
+    const char *why = target_invalid(in.target, &b);
+    if (why) return http_error(res, ERR_VALIDATION, "field 'target': %s", why);
+    rc = db_upsert(req->db, &in, true);
+    if (rc == ERR_EXISTS) return http_error(res, rc, "service %s already exists", in.name);
+    if (rc < 0) return http_error(res, rc, NULL);
+    if ((rc = raise_registered(req, &in, "RouteRegistered")) < 0) return http_error(res, rc, NULL);
+    pthread_rwlock_wrlock(&g_lock);
+    gw_service_t *s = find_locked(in.name) ? NULL : add_locked(&in, b);
+    pthread_rwlock_unlock(&g_lock);
+    if (!s) return http_error(res, ERR_EXISTS, "service %s already exists", in.name);
+    return http_json(res, 201, service_json(s));
+}
+
+static int svc_update(http_req_t *req, http_res_t *res)
+{
+    svc_input_t in;
+    const char *name = http_param(req, "name");
+    int rc = read_input(req, res, &in, name);
+    if (rc < 0) return rc;
+    const struct builtin *b;
+    const char *why = target_invalid(in.target, &b);
+    if (why) return http_error(res, ERR_VALIDATION, "field 'target': %s", why);
+    rc = db_upsert(req->db, &in, false);
+    if (rc == ERR_NOT_FOUND) return http_error(res, rc, "service %s not found", name);
+    if (rc < 0) return http_error(res, rc, NULL);
+    if ((rc = raise_registered(req, &in, "RouteRegistered")) < 0) return http_error(res, rc, NULL);
+    pthread_rwlock_wrlock(&g_lock);
+    gw_service_t *s = find_locked(name);
+    if (s) {
+        pthread_mutex_lock(&s->mu);
+        fill(s, &in, b);
+        pthread_mutex_unlock(&s->mu);
+    }
+    pthread_rwlock_unlock(&g_lock);
+    if (!s) return http_error(res, ERR_NOT_FOUND, "service %s not found", name);
+    return http_json(res, 200, service_json(s));
+}
+
+static int svc_delete(http_req_t *req, http_res_t *res)
+{
+    const char *name = http_param(req, "name");
+    int64_t n = 0;
+    int rc = db_exec(req->db, &n, "DELETE FROM gateway_services WHERE name = $1",
+                     DB_ARGS(DB_TEXT(name)));
+    if (rc < 0) return http_error(res, rc, NULL);
+    if (n == 0) return http_error(res, ERR_NOT_FOUND, "service %s not found", name);
+    rc = ev_raise(req, "gateway_service", name, "RouteRemoved", json_pack("{s:s}", "name", name));
+    if (rc < 0) return http_error(res, rc, NULL);
+    pthread_rwlock_wrlock(&g_lock);
+    gw_service_t *s = find_locked(name);
+    if (s) s->removed = true;
+    pthread_rwlock_unlock(&g_lock);
+    res->status = 204;
+    return 0;
+}
+
+static int svc_get(http_req_t *req, http_res_t *res)
+{
+    const char *name = http_param(req, "name");
+    pthread_rwlock_rdlock(&g_lock);
+    gw_service_t *s = find_locked(name);
+    json_t *j = s ? service_json(s) : NULL;
+    pthread_rwlock_unlock(&g_lock);
+    if (!j) return http_error(res, ERR_NOT_FOUND, "service %s not found", name);
+    return http_json(res, 200, j);
+}
+
+static int svc_list(http_req_t *req, http_res_t *res)
+{
+    (void)req;
+    json_t *items = json_array();
+    pthread_rwlock_rdlock(&g_lock);
+    for (gw_service_t *s = g_services; s; s = s->next)
+        if (!s->removed) json_array_append_new(items, service_json(s));
+    pthread_rwlock_unlock(&g_lock);
+    return http_json(res, 200, json_pack("{s:o}", "items", items));
+}
+
+static int brain_metrics(http_req_t *req, http_res_t *res)
+{
+    (void)req;
+    json_t *per = json_object();
+    json_int_t total = 0, activations = 0;
+    pthread_rwlock_rdlock(&g_lock);
+    for (gw_service_t *s = g_services; s; s = s->next) {
+        if (s->removed) continue;
+        json_t *j = service_json(s);
+        total += json_integer_value(json_object_get(json_object_get(j, "stats"), "requests"));
+        activations +=
+            json_integer_value(json_object_get(json_object_get(j, "breaker"), "activations"));
+        json_object_set_new(per, s->name, j);
+    }
+    pthread_rwlock_unlock(&g_lock);
+    return http_json(res, 200,
+                     json_pack("{s:I, s:I, s:o}", "total_requests", total, "breaker_activations",
+                               activations, "services", per));
+}
+
+/* The proxy routes: real handling happens in dispatch (RT_GATEWAY), which
+ * re-routes to the resolved path before any handler runs. */
+static int brain_unreachable(http_req_t *req, http_res_t *res)
+{
+    (void)req;
+    return http_error(res, ERR_INTERNAL, "gateway route reached without resolution");
+}
+
+static const route_t routes[] = {
+    {"GET", "/api/brain/services", "platform.services", "List the service registry", svc_list, RT_PLATFORM},
+    {"POST", "/api/brain/services", "platform.services", "Register a service", svc_create, RT_PLATFORM},
+    {"GET", "/api/brain/services/{name}", "platform.services", "Get one service", svc_get, RT_PLATFORM},
+    {"PUT", "/api/brain/services/{name}", "platform.services", "Update or disable a service",
+     svc_update, RT_PLATFORM},
+    {"DELETE", "/api/brain/services/{name}", "platform.services", "Remove a service", svc_delete,
+     RT_PLATFORM},
+    {"GET", "/api/brain/metrics", "platform.services",
+     "Gateway summary: requests per service, breaker activations", brain_metrics, RT_INLINE},
+    {"GET", "/api/brain/{service}/{path...}", NULL, "Route to a registry service", brain_unreachable,
+     RT_GATEWAY | RT_PUBLIC},
+    {"POST", "/api/brain/{service}/{path...}", NULL, "Route to a registry service",
+     brain_unreachable, RT_GATEWAY | RT_PUBLIC},
+    {"PUT", "/api/brain/{service}/{path...}", NULL, "Route to a registry service",
+     brain_unreachable, RT_GATEWAY | RT_PUBLIC},
+    {"PATCH", "/api/brain/{service}/{path...}", NULL, "Route to a registry service",
+     brain_unreachable, RT_GATEWAY | RT_PUBLIC},
+    {"DELETE", "/api/brain/{service}/{path...}", NULL, "Route to a registry service",
+     brain_unreachable, RT_GATEWAY | RT_PUBLIC},
+};
+
+static int ops_resolve(const char *service, const char *rest, arena_t *a, const char **path,
+                       void **svc)
+{
+    gw_service_t *s = NULL;
+    int rc = gw_resolve(service, rest, a, path, &s);
+    *svc = s;
+    return rc;
+}
+static int ops_admit(void *svc, const char *key, http_res_t *res) { return gw_admit(svc, key, res); }
+static void ops_record(void *svc, int status, uint64_t micros) { gw_record(svc, status, micros); }
+
+static const http_gateway_ops_t ops = {ops_resolve, ops_admit, ops_record};
+
+void gw_register(router_t *r, const config_t *cfg)
+{
+    (void)cfg;
+    g_router = r;
+    if (!g_rl) g_rl = gw_rl_new();
+    router_add(r, routes, sizeof routes / sizeof routes[0]);
+    http_set_gateway(&ops);
+}
