@@ -16,6 +16,7 @@
 #include "err.h"
 #include "events/events.h"
 #include "gateway.h"
+#include "kernel_routes.h"
 #include "log.h"
 #include "ratelimit.h"
 
@@ -558,6 +559,29 @@ static void ops_record(void *svc, int status, uint64_t micros) { gw_record(svc, 
 
 static const http_gateway_ops_t ops = {ops_resolve, ops_admit, ops_record};
 
+/* health_services: each service's status for GET /health: healthy while its
+ * breaker is closed, down while open, degraded while probing. */
+static void health_services(json_t *out, bool *degraded)
+{
+    pthread_rwlock_rdlock(&g_lock);
+    for (gw_service_t *s = g_services; s; s = s->next) {
+        if (s->removed) continue;
+        pthread_mutex_lock(&s->mu);
+        gw_breaker_state_t st = s->breaker.state;
+        double avg = s->requests ? (double)s->micros_total / (double)s->requests / 1000.0 : 0.0;
+        pthread_mutex_unlock(&s->mu);
+        const char *status = !s->enabled         ? "disabled"
+                             : st == GW_CLOSED   ? "healthy"
+                             : st == GW_OPEN     ? "down"
+                                                 : "degraded";
+        if (s->enabled && st != GW_CLOSED) *degraded = true;
+        json_object_set_new(out, s->name,
+                            json_pack("{s:s, s:s, s:f}", "status", status, "breaker",
+                                      gw_breaker_name(st), "avg_response_ms", avg));
+    }
+    pthread_rwlock_unlock(&g_lock);
+}
+
 void gw_register(router_t *r, const config_t *cfg)
 {
     (void)cfg;
@@ -565,4 +589,5 @@ void gw_register(router_t *r, const config_t *cfg)
     if (!g_rl) g_rl = gw_rl_new();
     router_add(r, routes, sizeof routes / sizeof routes[0]);
     http_set_gateway(&ops);
+    kernel_set_health_services(health_services);
 }

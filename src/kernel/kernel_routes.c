@@ -11,6 +11,9 @@
 #include "server_internal.h"
 
 static const config_t *g_cfg; /* set once at registration, read-only after */
+static void (*g_health_services)(json_t *services, bool *degraded);
+
+void kernel_set_health_services(void (*fn)(json_t *, bool *)) { g_health_services = fn; }
 
 #define VERSION_JSON "{\"name\":\"bizosaas\",\"version\":\"" BZ_VERSION "\"}"
 
@@ -60,10 +63,14 @@ static int health(http_req_t *req, http_res_t *res)
     clock_gettime(CLOCK_MONOTONIC, &b);
     double ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
     const char *backend = db_url_backend(g_cfg->database_url) == DB_POSTGRES ? "postgres" : "sqlite";
-    json_t *j = json_pack("{s:s, s:s, s:{s:s, s:s, s:f}, s:I}", "status",
-                          rc == 0 ? "healthy" : "degraded", "version", BZ_VERSION, "database",
+    bool degraded = rc != 0;
+    json_t *services = json_object();
+    if (g_health_services) g_health_services(services, &degraded);
+    json_t *j = json_pack("{s:s, s:s, s:{s:s, s:s, s:f}, s:I, s:o}", "status",
+                          degraded ? "degraded" : "healthy", "version", BZ_VERSION, "database",
                           "backend", backend, "status", rc == 0 ? "up" : "down", "latency_ms", ms,
-                          "open_connections", (json_int_t)metrics_conn_open());
+                          "open_connections", (json_int_t)metrics_conn_open(), "services",
+                          services);
     /* 200 either way: /health reports, /readyz is what load balancers gate on */
     return http_json(res, 200, j);
 }

@@ -29,6 +29,9 @@ test('builtin contexts are registered at start with their targets', async () => 
   assert.equal(byName['auth-service'].breaker.state, 'closed');
   // a context this build does not have is not served as a stub
   assert.equal(byName['django-crm'], undefined);
+  const h = await request(srv, 'GET', '/health');
+  assert.equal(h.json.services['auth-service'].status, 'healthy', show(h));
+  assert.equal(h.json.services['auth-service'].breaker, 'closed');
 });
 
 test('/api/brain/{service}/{path} reaches the context, with RateLimit headers', async () => {
