@@ -9,9 +9,9 @@
  * service's circuit breaker (5xx answers count as failures) and its
  * per-tenant sliding-window rate limit (per client IP for public routes).
  *
- * HTTP upstream targets ("http://host:port/base") are refused at
- * registration (422) until the asynchronous streaming proxy exists — the
- * next step of the gateway issue; nothing is served as a stub. */
+ * An HTTP upstream target ("http://host:port/base") is proxied on the I/O
+ * thread (proxy.h): the caller must be authenticated, and the gateway sets
+ * X-Tenant-ID / X-User-ID / X-Request-ID / X-Forwarded-* itself. */
 #ifndef BZ_GATEWAY_H
 #define BZ_GATEWAY_H
 
@@ -34,8 +34,9 @@ void gw_stop(void);
 
 /* gw_resolve: for a request to /api/brain/{service}/{rest}: the path to
  * route it to (in the arena) and the service (borrowed, lives until
- * gw_stop). ERR_NOT_FOUND for an unknown service, ERR_UNAVAILABLE when it is
- * disabled. */
+ * gw_stop). Returns 0 for a builtin service (*path set), 1 for an HTTP
+ * upstream (*path NULL: proxy it), ERR_NOT_FOUND for an unknown service,
+ * ERR_UNAVAILABLE when it is disabled. */
 int gw_resolve(const char *service, const char *rest, arena_t *a, const char **path,
                gw_service_t **svc);
 /* gw_admit: the breaker and the rate limit for one request. key is the

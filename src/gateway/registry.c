@@ -18,6 +18,7 @@
 #include "gateway.h"
 #include "kernel_routes.h"
 #include "log.h"
+#include "proxy.h"
 #include "ratelimit.h"
 
 #define NAME_MAX_LEN 63
@@ -30,6 +31,7 @@ struct gw_service {
     char name[NAME_MAX_LEN + 1];
     char target[TARGET_MAX_LEN + 1];
     char mount[64]; /* builtin: the context's mount */
+    gw_upstream_t up; /* http target: where to */
     bool enabled;
     int64_t connect_timeout_ms, response_timeout_ms, rate_limit_per_min;
     char health_path[128];
@@ -105,7 +107,12 @@ int gw_resolve(const char *service, const char *rest, arena_t *a, const char **p
         rc = ERR_UNAVAILABLE;
     else {
         *svc = s;
-        *path = arena_printf(a, "%s/%s", s->mount, rest);
+        if (s->mount[0]) {
+            *path = arena_printf(a, "%s/%s", s->mount, rest);
+        } else {
+            *path = NULL;
+            rc = 1; /* an HTTP upstream: proxied */
+        }
     }
     pthread_rwlock_unlock(&g_lock);
     return rc;
@@ -199,8 +206,11 @@ static const char *target_invalid(const char *t, const struct builtin **b)
         if (!context_exists(*b)) return "that builtin context does not exist in this build yet";
         return NULL;
     }
-    if (!strncmp(t, "http://", 7) || !strncmp(t, "https://", 8))
-        return "HTTP upstream targets are not supported by this build yet (the proxy is planned)";
+    if (!strncmp(t, "https://", 8)) return "https upstreams are not supported yet; use http://";
+    if (!strncmp(t, "http://", 7)) {
+        gw_upstream_t up;
+        return gw_upstream_parse(t, &up);
+    }
     return "target must be builtin:<context> or http://host:port/base";
 }
 
@@ -209,6 +219,7 @@ static void fill(gw_service_t *s, const svc_input_t *in, const struct builtin *b
     snprintf(s->name, sizeof s->name, "%s", in->name);
     snprintf(s->target, sizeof s->target, "%s", in->target);
     snprintf(s->mount, sizeof s->mount, "%s", b ? b->mount : "");
+    if (!b) gw_upstream_parse(in->target, &s->up); /* validated by target_invalid */
     snprintf(s->health_path, sizeof s->health_path, "%s", in->health_path);
     s->enabled = in->enabled != 0;
     s->connect_timeout_ms = in->connect_timeout_ms;
@@ -557,7 +568,21 @@ static int ops_resolve(const char *service, const char *rest, arena_t *a, const 
 static int ops_admit(void *svc, const char *key, http_res_t *res) { return gw_admit(svc, key, res); }
 static void ops_record(void *svc, int status, uint64_t micros) { gw_record(svc, status, micros); }
 
-static const http_gateway_ops_t ops = {ops_resolve, ops_admit, ops_record};
+static int ops_proxy(void *svc, void *loop, http_req_t *req, http_res_t *res,
+                     const char *rest, const char *client, void (*done)(void *), void *arg)
+{
+    gw_service_t *s = svc;
+    gw_proxy_req_t p = {
+        .up = &s->up,
+        .connect_timeout_ms = s->connect_timeout_ms,
+        .response_timeout_ms = s->response_timeout_ms,
+        .rest = rest,
+        .client_addr = client,
+    };
+    return gw_proxy_start(loop, &p, req, res, done, arg);
+}
+
+static const http_gateway_ops_t ops = {ops_resolve, ops_admit, ops_record, ops_proxy};
 
 /* health_services: each service's status for GET /health: healthy while its
  * breaker is closed, down while open, degraded while probing. */

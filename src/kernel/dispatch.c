@@ -156,6 +156,32 @@ static int authenticate(conn_t *c, bool required)
     return 0;
 }
 
+static void proxy_done(void *arg) { conn_finish_job(arg); }
+
+/* proxy_request: /api/brain/{service}/{rest} to an HTTP upstream. The
+ * caller must present a verified token (the upstream gets its tenant and
+ * user); then the breaker and the rate limit; then the asynchronous proxy,
+ * which finishes the response like a worker job does. */
+static int proxy_request(conn_t *c, const char *service, const char *rest)
+{
+    http_req_t *req = &c->req;
+    http_res_t *res = &c->res;
+    req->raw_path = arena_printf(req->arena, "/api/brain/%s/%s", service, rest);
+    if (authenticate(c, true) < 0 || req->api_key) {
+        if (req->api_key) http_error(res, ERR_UNAUTHORIZED, "use a bearer token for upstream services");
+        req->gw = NULL;
+        return 1;
+    }
+    if (g_gateway->admit(req->gw, req->auth.tenant_id[0] ? req->auth.tenant_id : req->auth.user_id,
+                         res) < 0) {
+        req->gw = NULL;
+        return 1;
+    }
+    if (g_gateway->proxy(req->gw, &c->loop->loop, req, res, rest, c->remote, proxy_done, c) < 0)
+        return 1;
+    return 0;
+}
+
 int dispatch_request(conn_t *c)
 {
     http_req_t *req = &c->req;
@@ -205,6 +231,7 @@ int dispatch_request(conn_t *c)
             return 1;
         }
         req->gw = svc;
+        if (rc == 1) return proxy_request(c, m.values[0], m.values[1]);
         rc = router_match(c->loop->srv->router, h->method, str_of(to), a, &m, allow, sizeof allow);
         if (rc == 0 && (m.route->flags & RT_GATEWAY)) rc = ERR_NOT_FOUND; /* no loops */
         req->raw_path = to;

@@ -38,7 +38,9 @@
     X(ERR_EXISTS, -23, 409, "already_exists", "The resource already exists.")                      \
     X(ERR_NOT_IMPLEMENTED, -24, 501, "not_implemented", "The method is not implemented.")          \
     X(ERR_OVERLOADED, -25, 503, "overloaded", "The server is overloaded; retry later.")            \
-    X(ERR_PRECONDITION, -26, 428, "precondition_required", "A precondition is required.")
+    X(ERR_PRECONDITION, -26, 428, "precondition_required", "A precondition is required.")        \
+    X(ERR_BAD_GATEWAY, -27, 502, "bad_gateway", "The upstream service failed.")                    \
+    X(ERR_GATEWAY_TIMEOUT, -28, 504, "gateway_timeout", "The upstream service did not answer in time.")
 
 enum err_code {
 #define ERR_ENUM(name, value, status, code, msg) name = value,

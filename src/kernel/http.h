@@ -146,15 +146,20 @@ void http_set_request_hook(http_request_hook_fn fn);
 
 /* --- the gateway hooks ---
  * For RT_GATEWAY routes the kernel asks resolve() for the path to re-route
- * to (params "service" and "path"), then, once the caller is authenticated,
- * admit() (breaker and rate limit; it writes the refusal), and after the
- * response record(). The kernel does not know the gateway's types. Set
- * once at startup. */
+ * to (params "service" and "path"; 1 = an HTTP upstream, to proxy()), then,
+ * once the caller is authenticated, admit() (breaker and rate limit; it
+ * writes the refusal), and after the response record(). The kernel does not
+ * know the gateway's types. Set once at startup. */
 typedef struct http_gateway_ops {
     int (*resolve)(const char *service, const char *rest, arena_t *a, const char **path,
                    void **svc);
     int (*admit)(void *svc, const char *key, http_res_t *res);
     void (*record)(void *svc, int status, uint64_t micros);
+    /* proxy: forwards the request to the service's HTTP upstream on loop
+     * (a uv_loop_t *); done(arg) runs on that loop when res is complete.
+     * Returns 0 when started, or an error already written into res. */
+    int (*proxy)(void *svc, void *loop, http_req_t *req, http_res_t *res, const char *rest,
+                 const char *client, void (*done)(void *), void *arg);
 } http_gateway_ops_t;
 void http_set_gateway(const http_gateway_ops_t *ops);
 
