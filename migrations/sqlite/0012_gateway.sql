@@ -1,4 +1,4 @@
--- 0020_gateway (SQLite): the Brain gateway's service registry.
+-- 0012_gateway (SQLite): the Brain gateway's service registry.
 --
 -- A platform table (no tenant_id): the services every tenant is routed to.
 -- target is "builtin:<context>" or "http://host:port/base". Bootstrapped at

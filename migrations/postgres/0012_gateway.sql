@@ -1,4 +1,4 @@
--- 0020_gateway (PostgreSQL): the Brain gateway's service registry.
+-- 0012_gateway (PostgreSQL): the Brain gateway's service registry.
 --
 -- A platform table (no tenant_id, so no row-level security): the services
 -- every tenant is routed to. target is "builtin:<context>" or
