@@ -49,8 +49,9 @@ const char *gw_upstream_parse(const char *url, gw_upstream_t *out)
     memset(out, 0, sizeof *out);
     if (strncmp(url, "http://", 7) != 0) return "only http:// upstreams are supported";
     const char *h = url + 7, *end = h + strcspn(h, "/?#");
-    if (*end == '?' || *end == '#') return "the target must not have a query or fragment";
+    if (strpbrk(h, "?#")) return "the target must not have a query or fragment";
     const char *colon = NULL;
+    if (h == end) return "the target needs a host";
     if (*h == '[') { /* [v6]:port */
         const char *rb = memchr(h, ']', (size_t)(end - h));
         if (!rb || rb[1] != ':') return "an IPv6 target needs [address]:port";
