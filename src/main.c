@@ -19,6 +19,8 @@
 #include "migrate.h"
 #include "server.h"
 #include "spec/spec.h"
+#include "contexts/identity/identity.h"
+#include "contexts/vault/vault.h"
 
 extern char **environ;
 
@@ -31,6 +33,8 @@ static void usage(FILE *out)
             "  bizosaas migrate [--status] [--config FILE]  apply (or list) database migrations\n"
             "  bizosaas routes --json                       print the route table\n"
             "  bizosaas spec list|show|draft|archive|status|check   OpenSpec workflow\n"
+            "  bizosaas admin seed-demo|create-tenant|create-user|reset-password|unlock-user\n"
+            "  bizosaas admin rotate-master-key [--new-key HEX] | verify-audit\n"
             "  bizosaas version                             print the version\n"
             "  bizosaas --help                              this help\n\n",
             BZ_VERSION);
@@ -219,6 +223,26 @@ static int cmd_routes(const opts_t *o)
     return 0;
 }
 
+/* cmd_admin: `bizosaas admin …` — operator commands of the contexts. */
+static int cmd_admin(int argc, char **argv)
+{
+    config_t cfg;
+    char err[512];
+    if (config_load(&cfg, NULL, environ, err, sizeof err) < 0) {
+        fprintf(stderr, "bizosaas: configuration error: %s\n", err);
+        config_cleanup(&cfg);
+        return 1;
+    }
+    log_set_level((enum log_level)cfg.log_level);
+    int rc;
+    if (argc >= 3 && (!strcmp(argv[2], "rotate-master-key") || !strcmp(argv[2], "verify-audit")))
+        rc = vault_admin_main(argc, argv, &cfg);
+    else
+        rc = identity_admin_main(argc, argv, &cfg);
+    config_cleanup(&cfg);
+    return rc;
+}
+
 /* cmd_spec: `bizosaas spec …` — the OpenSpec workflow over this binary's routes. */
 static int cmd_spec(int argc, char **argv)
 {
@@ -251,6 +275,7 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "spec")) return cmd_spec(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "admin")) return cmd_admin(argc, argv);
     opts_t o = {0};
     if (parse_opts(argc, argv, &o) < 0) return 2;
     if (!strcmp(argv[1], "serve")) return cmd_serve(&o);

@@ -7,8 +7,10 @@
 -- revoked. access_jti links each refresh token to the access token issued
 -- with it, so logout and reuse can also revoke that access token.
 -- revoked_tokens holds access-token ids (jti) refused until they expire;
--- the request hook checks it on every authenticated request. Times used in
--- comparisons are unix seconds.
+-- the request hook checks it on every authenticated request. It also
+-- records other one-time ids ("totp:<user>:<step>": a TOTP code already
+-- used to log in) until they expire. Times used in comparisons are unix
+-- seconds.
 
 CREATE TABLE refresh_tokens (
     tenant_id   TEXT NOT NULL CHECK (tenant_id <> ''),

@@ -1,12 +1,16 @@
-/* auth.c — JWT (HS256) verification and signing, the role/permission map.
+/* auth.c — JWT (HS256, ES256) verification and signing, the role/permission
+ * map.
  *
  * Verification order, cheapest and most hostile-input-proof first:
  *   1. length limit and exactly three dot-separated segments;
- *   2. header: strict base64url, a JSON object, "alg" exactly "HS256" — the
- *      only place we trust nothing yet and decide the algorithm ourselves;
- *   3. signature: HMAC-SHA256 over "header.payload" with the configured key,
- *      compared in constant time; only then is the payload parsed, so an
- *      attacker without the key never reaches the claims parser;
+ *   2. header: strict base64url, a JSON object, "alg" exactly "HS256" — or
+ *      "ES256" with a "kid" naming a configured EC key — the only place we
+ *      trust nothing yet and decide the algorithm ourselves;
+ *   3. signature: HMAC-SHA256 over "header.payload" with the configured
+ *      secret, compared in constant time (or ECDSA P-256 verification under
+ *      the kid's key, the 64-byte R||S form of RFC 7518 §3.4); only then is
+ *      the payload parsed, so an attacker without the key never reaches the
+ *      claims parser;
  *   4. claims: types, required fields, time window, issuer, audience.
  * Base64url is libsodium's decoder in the URL-safe no-padding variant, which
  * refuses padding, any character outside the alphabet and non-zero trailing
@@ -21,9 +25,13 @@
 
 #include <jansson.h>
 #include <openssl/core_names.h>
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <openssl/pem.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -38,6 +46,8 @@
 
 #define SIG_LEN 32     /* HMAC-SHA256 output */
 #define SIG_B64_LEN 43 /* base64url of 32 bytes without padding */
+#define ES_SIG_LEN 64     /* ES256: R || S, 32 bytes each */
+#define ES_SIG_B64_LEN 86 /* base64url of 64 bytes without padding */
 /* Decoded header/payload never exceed 3/4 of the token length. */
 #define DECODED_MAX (AUTH_MAX_TOKEN_LEN / 4 * 3 + 3)
 #define CLAIM_MAX 63 /* bytes of sub, tenant_id, jti (auth_ctx_t arrays hold 64) */
@@ -175,6 +185,142 @@ static void hs256(const auth_config_t *cfg, const void *data, size_t n, unsigned
     EVP_MAC_CTX_free(ctx);
 }
 
+/* ---- ES256 keys ----------------------------------------------------------- */
+
+struct auth_es256_key {
+    EVP_PKEY *pkey;
+    bool can_sign;
+    char kid[48]; /* RFC 7638 thumbprint: base64url of 32 bytes = 43 chars */
+    char x[48], y[48];
+};
+
+static void b64url_into(const unsigned char *data, size_t n, char *out, size_t cap)
+{
+    sodium_bin2base64(out, cap, data, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+int auth_es256_key_load(const char *pem, size_t len, auth_es256_key_t **out)
+{
+    *out = NULL;
+    if (!pem || len == 0 || len > INT32_MAX) return ERR_CONFIG;
+    BIO *bio = BIO_new_mem_buf(pem, (int)len);
+    if (!bio) return ERR_CONFIG;
+    EVP_PKEY *pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    bool priv = pk != NULL;
+    if (!pk) {
+        BIO_free(bio);
+        bio = BIO_new_mem_buf(pem, (int)len);
+        pk = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+    }
+    BIO_free(bio);
+    ERR_clear_error();
+    if (!pk) return ERR_CONFIG;
+    char group[64] = {0};
+    BIGNUM *bx = NULL, *by = NULL;
+    unsigned char xb[32], yb[32];
+    bool ok = EVP_PKEY_is_a(pk, "EC") &&
+              EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                             NULL) &&
+              strcmp(group, "prime256v1") == 0 &&
+              EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_X, &bx) &&
+              EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_Y, &by) &&
+              BN_bn2binpad(bx, xb, 32) == 32 && BN_bn2binpad(by, yb, 32) == 32;
+    BN_free(bx);
+    BN_free(by);
+    ERR_clear_error();
+    if (!ok) {
+        EVP_PKEY_free(pk);
+        return ERR_CONFIG;
+    }
+    auth_es256_key_t *k = xcalloc(1, sizeof *k);
+    k->pkey = pk;
+    k->can_sign = priv;
+    b64url_into(xb, 32, k->x, sizeof k->x);
+    b64url_into(yb, 32, k->y, sizeof k->y);
+    /* RFC 7638: SHA-256 of the required members in lexicographic order. */
+    char canon[160];
+    int n = snprintf(canon, sizeof canon, "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
+                     k->x, k->y);
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)canon, (unsigned long long)n);
+    b64url_into(h, sizeof h, k->kid, sizeof k->kid);
+    *out = k;
+    return 0;
+}
+
+void auth_es256_key_free(auth_es256_key_t *k)
+{
+    if (!k) return;
+    EVP_PKEY_free(k->pkey);
+    free(k);
+}
+
+const char *auth_es256_kid(const auth_es256_key_t *k) { return k->kid; }
+bool auth_es256_can_sign(const auth_es256_key_t *k) { return k->can_sign; }
+
+int auth_es256_jwk(const auth_es256_key_t *k, char *out, size_t cap)
+{
+    int n = snprintf(out, cap,
+                     "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\",\"kid\":\"%s\","
+                     "\"alg\":\"ES256\",\"use\":\"sig\"}",
+                     k->x, k->y, k->kid);
+    return n < 0 || (size_t)n >= cap ? ERR_VALIDATION : 0;
+}
+
+/* es256_verify: the raw R||S signature sig over data under k. */
+static bool es256_verify(const auth_es256_key_t *k, const void *data, size_t n,
+                         const unsigned char sig[ES_SIG_LEN])
+{
+    ECDSA_SIG *es = ECDSA_SIG_new();
+    BIGNUM *r = BN_bin2bn(sig, 32, NULL), *s = BN_bin2bn(sig + 32, 32, NULL);
+    if (!es || !r || !s || !ECDSA_SIG_set0(es, r, s)) {
+        BN_free(r);
+        BN_free(s);
+        ECDSA_SIG_free(es);
+        return false;
+    }
+    unsigned char *der = NULL;
+    int dl = i2d_ECDSA_SIG(es, &der);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = dl > 0 && ctx && EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, k->pkey) == 1 &&
+              EVP_DigestVerify(ctx, der, (size_t)dl, data, n) == 1;
+    EVP_MD_CTX_free(ctx);
+    OPENSSL_free(der);
+    ECDSA_SIG_free(es);
+    ERR_clear_error();
+    return ok;
+}
+
+/* es256_sign: sig = R||S of an ECDSA P-256/SHA-256 signature over data. */
+static int es256_sign(const auth_es256_key_t *k, const void *data, size_t n,
+                      unsigned char sig[ES_SIG_LEN])
+{
+    unsigned char der[96];
+    size_t dl = sizeof der;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = ctx && EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, k->pkey) == 1 &&
+              EVP_DigestSign(ctx, der, &dl, data, n) == 1;
+    EVP_MD_CTX_free(ctx);
+    ECDSA_SIG *es = NULL;
+    if (ok) {
+        const unsigned char *p = der;
+        es = d2i_ECDSA_SIG(NULL, &p, (long)dl);
+        const BIGNUM *r = NULL, *s = NULL;
+        if (es) ECDSA_SIG_get0(es, &r, &s);
+        ok = es && BN_bn2binpad(r, sig, 32) == 32 && BN_bn2binpad(s, sig + 32, 32) == 32;
+    }
+    ECDSA_SIG_free(es);
+    ERR_clear_error();
+    return ok ? 0 : ERR_INTERNAL;
+}
+
+static const auth_es256_key_t *es256_find(const auth_config_t *cfg, const char *kid)
+{
+    for (size_t i = 0; i < cfg->es256_nkeys; i++)
+        if (cfg->es256_keys[i] && strcmp(cfg->es256_keys[i]->kid, kid) == 0) return cfg->es256_keys[i];
+    return NULL;
+}
+
 /* ---- helpers -------------------------------------------------------------- */
 
 static bool b64url_decode(const char *s, size_t n, unsigned char *dst, size_t cap, size_t *out)
@@ -246,23 +392,41 @@ static int reject(auth_ctx_t *out, const char **why, const char *reason)
     return ERR_UNAUTHORIZED;
 }
 
+enum jws_alg { ALG_HS256 = 1, ALG_ES256 = 2 };
+
 /* check_header: NULL when hdr (decoded JSON text) is an acceptable header,
- * else the reason. */
-static const char *check_header(const unsigned char *hdr, size_t n)
+ * else the reason. *alg is the algorithm; kid receives the "kid" (empty
+ * when absent), which ES256 requires. */
+static const char *check_header(const unsigned char *hdr, size_t n, bool es256_on,
+                                enum jws_alg *alg, char kid[AUTH_MAX_KID_LEN + 1])
 {
     json_t *h = json_loadb((const char *)hdr, n, JSON_REJECT_DUPLICATES, NULL);
     const char *bad = NULL;
+    kid[0] = '\0';
     if (!json_is_object(h)) {
         bad = "malformed header";
-    } else if (!json_str_eq(json_object_get(h, "alg"), "HS256")) {
-        bad = "algorithm not allowed";
-    } else if (json_object_get(h, "crit")) {
-        bad = "critical header extension not supported";
+    } else if (json_str_eq(json_object_get(h, "alg"), "HS256")) {
+        *alg = ALG_HS256;
+    } else if (es256_on && json_str_eq(json_object_get(h, "alg"), "ES256")) {
+        *alg = ALG_ES256;
     } else {
+        bad = "algorithm not allowed";
+    }
+    if (!bad && json_object_get(h, "crit")) bad = "critical header extension not supported";
+    if (!bad) {
         const json_t *typ = json_object_get(h, "typ");
         if (typ && !(json_is_string(typ) && strcasecmp(json_string_value(typ), "JWT") == 0 &&
                      json_string_length(typ) == 3))
             bad = "typ not JWT";
+    }
+    if (!bad && *alg == ALG_ES256) {
+        const json_t *k = json_object_get(h, "kid");
+        if (!json_is_string(k) || json_string_length(k) == 0 ||
+            json_string_length(k) > AUTH_MAX_KID_LEN ||
+            strlen(json_string_value(k)) != json_string_length(k))
+            bad = "kid missing or invalid";
+        else
+            memcpy(kid, json_string_value(k), json_string_length(k) + 1);
     }
     json_decref(h);
     return bad;
@@ -361,15 +525,27 @@ int auth_verify(const auth_config_t *cfg, const char *token, size_t len, int64_t
     size_t n = 0;
     if (!b64url_decode(token, hdr_len, dec, sizeof dec, &n))
         return reject(out, why, "header not base64url");
-    const char *bad = check_header(dec, n);
+    enum jws_alg alg = 0;
+    char kid[AUTH_MAX_KID_LEN + 1];
+    const char *bad = check_header(dec, n, cfg->es256_nkeys > 0, &alg, kid);
     if (bad) return reject(out, why, bad);
 
-    unsigned char sig[SIG_LEN], mac[SIG_LEN];
-    if (sig_len != SIG_B64_LEN || !b64url_decode(dot2 + 1, sig_len, sig, sizeof sig, &n) ||
-        n != SIG_LEN)
-        return reject(out, why, "bad signature");
-    hs256(cfg, token, (size_t)(dot2 - token), mac);
-    if (CRYPTO_memcmp(sig, mac, SIG_LEN) != 0) return reject(out, why, "bad signature");
+    if (alg == ALG_ES256) {
+        const auth_es256_key_t *k = es256_find(cfg, kid);
+        if (!k) return reject(out, why, "unknown kid");
+        unsigned char esig[ES_SIG_LEN];
+        if (sig_len != ES_SIG_B64_LEN ||
+            !b64url_decode(dot2 + 1, sig_len, esig, sizeof esig, &n) || n != ES_SIG_LEN ||
+            !es256_verify(k, token, (size_t)(dot2 - token), esig))
+            return reject(out, why, "bad signature");
+    } else {
+        unsigned char sig[SIG_LEN], mac[SIG_LEN];
+        if (sig_len != SIG_B64_LEN || !b64url_decode(dot2 + 1, sig_len, sig, sizeof sig, &n) ||
+            n != SIG_LEN)
+            return reject(out, why, "bad signature");
+        hs256(cfg, token, (size_t)(dot2 - token), mac);
+        if (CRYPTO_memcmp(sig, mac, SIG_LEN) != 0) return reject(out, why, "bad signature");
+    }
 
     if (!b64url_decode(dot1 + 1, pay_len, dec, sizeof dec, &n))
         return reject(out, why, "payload not base64url");
@@ -443,17 +619,37 @@ int auth_sign(const auth_config_t *cfg, const auth_ctx_t *claims, int64_t iat, i
     json_decref(p);
     if (!payload) return ERR_VALIDATION;
 
-    static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    const auth_es256_key_t *signer = cfg->es256_signer;
+    if (signer && !signer->can_sign) {
+        free(payload);
+        return ERR_CONFIG;
+    }
+    char header[128];
+    if (signer)
+        snprintf(header, sizeof header, "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"%s\"}",
+                 signer->kid);
+    else
+        snprintf(header, sizeof header, "{\"alg\":\"HS256\",\"typ\":\"JWT\"}");
     buf_t b;
     buf_init(&b);
-    b64url_append(&b, header, sizeof header - 1);
+    b64url_append(&b, header, strlen(header));
     buf_append(&b, ".", 1);
     b64url_append(&b, payload, strlen(payload));
     free(payload);
-    unsigned char mac[SIG_LEN];
-    hs256(cfg, b.p, b.n, mac);
-    buf_append(&b, ".", 1);
-    b64url_append(&b, mac, sizeof mac);
+    if (signer) {
+        unsigned char esig[ES_SIG_LEN];
+        if (es256_sign(signer, b.p, b.n, esig) < 0) {
+            buf_cleanup(&b);
+            return ERR_INTERNAL;
+        }
+        buf_append(&b, ".", 1);
+        b64url_append(&b, esig, sizeof esig);
+    } else {
+        unsigned char mac[SIG_LEN];
+        hs256(cfg, b.p, b.n, mac);
+        buf_append(&b, ".", 1);
+        b64url_append(&b, mac, sizeof mac);
+    }
     if (b.n > AUTH_MAX_TOKEN_LEN) {
         buf_cleanup(&b);
         return ERR_VALIDATION;

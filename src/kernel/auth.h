@@ -1,5 +1,5 @@
-/* auth.h — bearer-token verification (JWT, HS256 only) and the role and
- * permission map.
+/* auth.h — bearer-token verification (JWT: HS256, and ES256 when keys are
+ * configured) and the role and permission map.
  *
  * The kernel verifies a bearer token on every non-public route; the tenant
  * of a request comes only from a verified token, never from a client header.
@@ -7,6 +7,14 @@
  * secret. The algorithm is pinned: a token whose header names any other
  * algorithm ("none", HS384, RS256, ...) is refused before anything else is
  * looked at, which closes the classic algorithm-confusion attacks.
+ *
+ * ES256 (ECDSA P-256 with SHA-256, RFC 7518 §3.4) is accepted only when the
+ * configuration lists ES256 keys, and then only under the key whose "kid"
+ * the header names: each key is bound to exactly one algorithm (the shared
+ * secret to HS256, each EC key to ES256), so an HS256 token "signed" with a
+ * published EC public key never verifies, and an unknown or missing kid is
+ * refused. With a signing key configured, auth_sign issues ES256 tokens
+ * carrying its kid; the public keys are what /.well-known/jwks.json serves.
  *
  * Every verification failure returns ERR_UNAUTHORIZED and sets *why to a
  * short static reason ("expired", "bad signature", ...) meant for the server
@@ -47,6 +55,14 @@ enum auth_role {
 /* Every defined role bit. */
 #define AUTH_ROLES_ALL 0x1Fu
 
+/* Longest "kid" header value accepted. */
+#define AUTH_MAX_KID_LEN 64
+
+/* An EC P-256 key for ES256 (opaque): a private key signs and verifies, a
+ * public key only verifies. Immutable once loaded, so one key may be used
+ * by every thread at once. */
+typedef struct auth_es256_key auth_es256_key_t;
+
 /* Verification settings. All pointers are borrowed and must outlive every
  * call that uses the config. */
 typedef struct auth_config {
@@ -56,6 +72,12 @@ typedef struct auth_config {
     const char *audience; /* when non-NULL and non-empty, "aud" (string or array) must contain
                              it; when unset, "aud" is not checked */
     int leeway_s;         /* clock skew allowed for exp/nbf; <0 is 0, capped at AUTH_MAX_LEEWAY_S */
+    /* ES256 (optional): the keys "alg":"ES256" tokens may be verified with,
+     * chosen by their kid; none (NULL/0) refuses every ES256 token. */
+    const auth_es256_key_t *const *es256_keys;
+    size_t es256_nkeys;
+    /* When non-NULL (a private key), auth_sign issues ES256 tokens with it. */
+    const auth_es256_key_t *es256_signer;
 } auth_config_t;
 
 /* The verified identity of a request. Strings are NUL-terminated; empty
@@ -73,7 +95,8 @@ typedef struct auth_ctx {
  * static reason for the log (never derived from the token's bytes); on
  * success *why is set to NULL.
  *
- * Accepted header: a JSON object with "alg":"HS256", an optional "typ" equal
+ * Accepted header: a JSON object with "alg":"HS256" (or "alg":"ES256" with a
+ * "kid" naming one of cfg->es256_keys), an optional "typ" equal
  * (case-insensitively) to "JWT", other parameters ignored — except "crit",
  * which is refused since we implement no extensions (RFC 7515 §4.1.11).
  * The signature is checked (timing-safe) before the payload is parsed.
@@ -96,7 +119,8 @@ int auth_verify(const auth_config_t *cfg, const char *token, size_t len, int64_t
 int auth_verify_bearer(const auth_config_t *cfg, const char *authz, size_t len, int64_t now,
                        auth_ctx_t *out, const char **why);
 
-/* auth_sign: mints an HS256 token for claims: sub = user_id, tenant_id (when
+/* auth_sign: mints a token (HS256, or ES256 with cfg->es256_signer's kid in
+ * the header) for claims: sub = user_id, tenant_id (when
  * non-empty), roles (names of every bit set), iat, exp = iat + ttl_s, jti
  * (when non-empty), and iss/aud from cfg when configured. On success *out_token
  * is a NUL-terminated heap string owned by the caller (free()). Returns
@@ -106,6 +130,24 @@ int auth_verify_bearer(const auth_config_t *cfg, const char *authz, size_t len, 
  * characters, ttl_s <= 0, or a token longer than AUTH_MAX_TOKEN_LEN). */
 int auth_sign(const auth_config_t *cfg, const auth_ctx_t *claims, int64_t iat, int64_t ttl_s,
               char **out_token);
+
+/* auth_es256_key_load: parses a PEM EC P-256 key — a private key ("BEGIN
+ * PRIVATE KEY" / "BEGIN EC PRIVATE KEY") or a public key ("BEGIN PUBLIC
+ * KEY") — from pem[0..len). Its kid is the RFC 7638 JWK thumbprint
+ * (base64url SHA-256), so every process derives the same kid from the same
+ * key. Returns 0 and a key the caller frees with auth_es256_key_free, or
+ * ERR_CONFIG (not PEM, not EC, another curve). */
+int auth_es256_key_load(const char *pem, size_t len, auth_es256_key_t **out);
+void auth_es256_key_free(auth_es256_key_t *k);
+/* auth_es256_kid: the key's id (static for the key's lifetime). */
+const char *auth_es256_kid(const auth_es256_key_t *k);
+/* auth_es256_can_sign: true for a private key. */
+bool auth_es256_can_sign(const auth_es256_key_t *k);
+/* auth_es256_jwk: the public key as a JWK JSON object text ({"kty":"EC",
+ * "crv":"P-256","x","y","kid","alg":"ES256","use":"sig"}) into out; returns
+ * 0, or ERR_VALIDATION when cap is too small. Never contains the private
+ * part. */
+int auth_es256_jwk(const auth_es256_key_t *k, char *out, size_t cap);
 
 /* auth_role_parse: the role bit named by name[0..n) ("super_admin",
  * "tenant_admin", "manager", "client", "service"; exact, case-sensitive),

@@ -27,6 +27,19 @@ typedef struct config {
     char *jwt_secret; /* may be empty: then generated/read under data_dir */
     char *jwt_issuer, *jwt_audience;
     int64_t idempotency_ttl_s;
+    /* identity (auth-service) */
+    int64_t access_ttl_s, refresh_ttl_s;
+    char *jwt_es256_key_file; /* PEM EC P-256 private key; empty = HS256 only */
+    char *jwt_es256_old_keys; /* comma-separated PEM files still accepted (rotation) */
+    bool signup;              /* self-service sign-up creates a tenant */
+    bool demo_seed;           /* seed the demo tenant on the embedded default's first start */
+    int64_t login_max_failures, login_ip_max_failures, lockout_s;
+    char *smtp_url, *mail_from;
+    char *redis_url;       /* events relay to Redis Streams; empty = off */
+    int64_t redis_stream_maxlen;
+    int64_t events_max_attempts, events_retry_base_ms, events_poll_ms;
+    char *events_test_dir; /* test subscribers write here; empty = off */
+    char *master_key;      /* vault master key (64 hex); empty = DATA_DIR/master.key */
 } config_t;
 
 /* config_load: fills c from defaults, then ini_path (may be NULL), then the

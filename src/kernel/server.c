@@ -199,7 +199,6 @@ int server_run(const config_t *cfg, const router_t *router, const auth_config_t 
         m.sigterm.data = m.sigint.data = &m;
         uv_signal_start(&m.sigterm, on_signal, SIGTERM);
         uv_signal_start(&m.sigint, on_signal, SIGINT);
-        signal(SIGPIPE, SIG_IGN);
         uv_run(&main_loop, UV_RUN_DEFAULT); /* returns once the signals are closed */
         uv_loop_close(&main_loop);
         /* The loops close every connection at the deadline; a handler that is

@@ -15,6 +15,9 @@ import { superAdminToken, tenantToken } from './lib/jwt.mjs';
 import { freePort, request, startServer } from './lib/server.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// The registry lives in the database, which PostgreSQL runs share: unique names.
+const sfx = crypto.randomBytes(3).toString('hex');
+const UP = `up-${sfx}`;
 const admin = superAdminToken();
 let srv;
 let hits = 0;
@@ -66,7 +69,7 @@ before(async () => {
   srv = await startServer();
   upPort = await freePort();
   upstream = await startUpstream(upPort);
-  await register({ name: 'up', target: `http://127.0.0.1:${upPort}/base`, response_timeout_ms: 500 });
+  await register({ name: UP, target: `http://127.0.0.1:${upPort}/base`, response_timeout_ms: 500 });
 });
 after(async () => {
   upstream?.close();
@@ -88,7 +91,7 @@ function raw(method, path, { headers = {}, body } = {}) {
 
 test('forwards method, path, query and body; the gateway sets the identity headers', async () => {
   const tenant = `t-${crypto.randomBytes(4).toString('hex')}`;
-  const r = await raw('POST', '/api/brain/up/orders/7?x=1&y=%20', {
+  const r = await raw('POST', `/api/brain/${UP}/orders/7?x=1&y=%20`, {
     body: '{"a":1}',
     headers: {
       Authorization: `Bearer ${tenantToken(tenant, ['manager'])}`,
@@ -120,21 +123,21 @@ test('forwards method, path, query and body; the gateway sets the identity heade
 });
 
 test('a chunked upstream answer is decoded; no token is 401', async () => {
-  const r = await request(srv, 'GET', '/api/brain/up/chunked', { token: admin });
+  const r = await request(srv, 'GET', `/api/brain/${UP}/chunked`, { token: admin });
   assert.equal(r.status, 200, show(r));
   assert.equal(r.text, 'hello world');
   assert.equal(header(r, 'content-type'), 'text/plain');
-  const anon = await request(srv, 'GET', '/api/brain/up/anything');
+  const anon = await request(srv, 'GET', `/api/brain/${UP}/anything`);
   assert.equal(anon.status, 401, show(anon));
 });
 
 test('a slow upstream is 504 at the timeout and the server keeps serving', async () => {
   const t0 = Date.now();
-  const r = await request(srv, 'GET', '/api/brain/up/slow', { token: admin });
+  const r = await request(srv, 'GET', `/api/brain/${UP}/slow`, { token: admin });
   assert.equal(r.status, 504, show(r));
   assert.equal(r.json.error.code, 'gateway_timeout');
   assert.ok(Date.now() - t0 < 1400, 'answered at the 500 ms timeout, before the upstream');
-  assert.equal((await request(srv, 'GET', '/api/brain/up/ok', { token: admin })).status, 200);
+  assert.equal((await request(srv, 'GET', `/api/brain/${UP}/ok`, { token: admin })).status, 200);
 });
 
 test('garbled, truncated and refused upstreams are 502 JSON errors', async () => {
@@ -147,46 +150,46 @@ test('garbled, truncated and refused upstreams are 502 JSON errors', async () =>
   for (const [name, reply] of cases) {
     const port = await freePort();
     const s = await rawUpstream(port, reply);
-    await register({ name: `raw-${name}`, target: `http://127.0.0.1:${port}` });
-    const r = await request(srv, 'GET', `/api/brain/raw-${name}/x`, { token: admin });
+    await register({ name: `raw-${name}-${sfx}`, target: `http://127.0.0.1:${port}` });
+    const r = await request(srv, 'GET', `/api/brain/raw-${name}-${sfx}/x`, { token: admin });
     s.close();
     assert.equal(r.status, 502, `${name}: ${show(r)}`);
     assert.equal(r.json.error.code, 'bad_gateway', name);
   }
   const dead = await freePort();
-  await register({ name: 'refused', target: `http://127.0.0.1:${dead}` });
-  const r = await request(srv, 'GET', '/api/brain/refused/x', { token: admin });
+  await register({ name: `refused-${sfx}`, target: `http://127.0.0.1:${dead}` });
+  const r = await request(srv, 'GET', `/api/brain/refused-${sfx}/x`, { token: admin });
   assert.equal(r.status, 502, show(r));
 });
 
 test('breaker: opens after N failures, refuses fast without the upstream, closes after a good probe', async () => {
   await register({
-    name: 'flaky',
+    name: `flaky-${sfx}`,
     target: `http://127.0.0.1:${upPort}/base`,
     breaker_failures: 3,
     breaker_cooldown_ms: 300,
   });
   for (let i = 0; i < 3; i++) {
-    const r = await request(srv, 'GET', '/api/brain/flaky/fail', { token: admin });
+    const r = await request(srv, 'GET', `/api/brain/flaky-${sfx}/fail`, { token: admin });
     assert.equal(r.status, 500, `failure ${i + 1} passes through: ${show(r)}`);
   }
   const before = hits;
   const t0 = process.hrtime.bigint();
-  const open = await request(srv, 'GET', '/api/brain/flaky/ok', { token: admin });
+  const open = await request(srv, 'GET', `/api/brain/flaky-${sfx}/ok`, { token: admin });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   assert.equal(open.status, 503, show(open));
   assert.equal(hits, before, 'an open breaker does not touch the upstream');
   assert.ok(ms < 500, `refused at once (${ms.toFixed(1)} ms)`);
-  const svc = await request(srv, 'GET', '/api/brain/services/flaky', { token: admin });
+  const svc = await request(srv, 'GET', `/api/brain/services/flaky-${sfx}`, { token: admin });
   assert.equal(svc.json.breaker.state, 'open');
   const health = await request(srv, 'GET', '/health');
   assert.equal(health.json.status, 'degraded');
-  assert.equal(health.json.services.flaky.status, 'down');
+  assert.equal(health.json.services[`flaky-${sfx}`].status, 'down');
 
   await sleep(350);
-  const probe = await request(srv, 'GET', '/api/brain/flaky/ok', { token: admin });
+  const probe = await request(srv, 'GET', `/api/brain/flaky-${sfx}/ok`, { token: admin });
   assert.equal(probe.status, 200, show(probe));
-  const closed = await request(srv, 'GET', '/api/brain/services/flaky', { token: admin });
+  const closed = await request(srv, 'GET', `/api/brain/services/flaky-${sfx}`, { token: admin });
   assert.equal(closed.json.breaker.state, 'closed');
   assert.equal(closed.json.breaker.activations, 1);
 });

@@ -1,5 +1,5 @@
-/* test_auth.c — JWT HS256 verification and signing, bearer parsing, roles and
- * the permission map.
+/* test_auth.c — JWT HS256 and ES256 verification and signing, bearer
+ * parsing, roles and the permission map.
  *
  * Hostile tokens are minted by hand here (mint_raw) so the tests do not
  * depend on auth_sign to produce the bad cases: other algorithms carry real
@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/hmac.h>
 #include <signal.h>
 #include <sodium.h>
@@ -879,6 +880,186 @@ static void test_grant_misuse_aborts(void **state)
     expect_grant_aborts(ROLE_CLIENT, longpat);
 }
 
+
+/* ---- ES256 ------------------------------------------------------------------ */
+
+/* gen_pem: a fresh P-256 key as PEM (private, or public when pub). */
+static char *gen_pem(EVP_PKEY *pk, bool pub)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    assert_int_equal(pub ? PEM_write_bio_PUBKEY(b, pk)
+                         : PEM_write_bio_PrivateKey(b, pk, NULL, NULL, 0, NULL, NULL),
+                     1);
+    char *data;
+    long n = BIO_get_mem_data(b, &data);
+    char *out = xmalloc((size_t)n + 1);
+    memcpy(out, data, (size_t)n);
+    out[n] = '\0';
+    BIO_free(b);
+    return out;
+}
+
+typedef struct es_fixture {
+    EVP_PKEY *pk1, *pk2;
+    auth_es256_key_t *k1, *k1pub, *k2;
+} es_fixture_t;
+
+static void es_setup(es_fixture_t *f)
+{
+    f->pk1 = EVP_EC_gen("P-256");
+    f->pk2 = EVP_EC_gen("P-256");
+    assert_non_null(f->pk1);
+    assert_non_null(f->pk2);
+    char *p1 = gen_pem(f->pk1, false), *p1pub = gen_pem(f->pk1, true), *p2 = gen_pem(f->pk2, false);
+    assert_int_equal(auth_es256_key_load(p1, strlen(p1), &f->k1), 0);
+    assert_int_equal(auth_es256_key_load(p1pub, strlen(p1pub), &f->k1pub), 0);
+    assert_int_equal(auth_es256_key_load(p2, strlen(p2), &f->k2), 0);
+    free(p1);
+    free(p1pub);
+    free(p2);
+}
+
+static void es_teardown(es_fixture_t *f)
+{
+    auth_es256_key_free(f->k1);
+    auth_es256_key_free(f->k1pub);
+    auth_es256_key_free(f->k2);
+    EVP_PKEY_free(f->pk1);
+    EVP_PKEY_free(f->pk2);
+}
+
+static void test_es256_keys(void **state)
+{
+    (void)state;
+    es_fixture_t f;
+    es_setup(&f);
+    /* the kid is the thumbprint of the public key: equal for the private
+     * key and its public half, different across keys */
+    assert_string_equal(auth_es256_kid(f.k1), auth_es256_kid(f.k1pub));
+    assert_string_not_equal(auth_es256_kid(f.k1), auth_es256_kid(f.k2));
+    assert_int_equal(strlen(auth_es256_kid(f.k1)), 43);
+    assert_true(auth_es256_can_sign(f.k1));
+    assert_false(auth_es256_can_sign(f.k1pub));
+    char jwk[512];
+    assert_int_equal(auth_es256_jwk(f.k1, jwk, sizeof jwk), 0);
+    assert_non_null(strstr(jwk, "\"kty\":\"EC\""));
+    assert_non_null(strstr(jwk, "\"crv\":\"P-256\""));
+    assert_non_null(strstr(jwk, auth_es256_kid(f.k1)));
+    assert_null(strstr(jwk, "\"d\"")); /* never the private part */
+    assert_int_equal(auth_es256_jwk(f.k1, jwk, 20), ERR_VALIDATION);
+    /* not a key, another curve, an RSA key */
+    auth_es256_key_t *k = NULL;
+    assert_int_equal(auth_es256_key_load("nope", 4, &k), ERR_CONFIG);
+    assert_null(k);
+    EVP_PKEY *p384 = EVP_EC_gen("P-384");
+    char *pem = gen_pem(p384, false);
+    assert_int_equal(auth_es256_key_load(pem, strlen(pem), &k), ERR_CONFIG);
+    free(pem);
+    EVP_PKEY_free(p384);
+    EVP_PKEY *rsa = EVP_RSA_gen(2048);
+    pem = gen_pem(rsa, true);
+    assert_int_equal(auth_es256_key_load(pem, strlen(pem), &k), ERR_CONFIG);
+    free(pem);
+    EVP_PKEY_free(rsa);
+    es_teardown(&f);
+}
+
+static void test_es256_round_trip_and_attacks(void **state)
+{
+    (void)state;
+    es_fixture_t f;
+    es_setup(&f);
+    const auth_es256_key_t *verify_keys[] = {f.k1pub, f.k2};
+    auth_config_t cfg = cfg_default();
+    cfg.es256_keys = verify_keys;
+    cfg.es256_nkeys = 2;
+    auth_config_t signer = cfg;
+    signer.es256_signer = f.k1;
+    auth_ctx_t c = {.roles = ROLE_MANAGER}, out;
+    strcpy(c.user_id, "u1");
+    strcpy(c.tenant_id, "t1");
+    char *tok = NULL;
+    assert_int_equal(auth_sign(&signer, &c, NOW, 3600, &tok), 0);
+    /* the header names ES256 and the signer's kid */
+    size_t hl = (size_t)(strchr(tok, '.') - tok), n;
+    unsigned char hdr[256];
+    assert_int_equal(sodium_base642bin(hdr, sizeof hdr - 1, tok, hl, NULL, &n, NULL, B64V), 0);
+    hdr[n] = '\0';
+    assert_non_null(strstr((char *)hdr, "\"alg\":\"ES256\""));
+    assert_non_null(strstr((char *)hdr, auth_es256_kid(f.k1)));
+    const char *why = NULL;
+    assert_int_equal(auth_verify(&cfg, tok, strlen(tok), NOW, &out, &why), 0);
+    assert_string_equal(out.user_id, "u1");
+    assert_int_equal(out.roles, ROLE_MANAGER);
+
+    /* without ES256 keys configured, the same token is refused */
+    auth_config_t plain = cfg_default();
+    assert_int_equal(auth_verify(&plain, tok, strlen(tok), NOW, &out, &why), ERR_UNAUTHORIZED);
+    assert_string_equal(why, "algorithm not allowed");
+
+    /* the kid of another configured key: the signature does not verify */
+    char *payload_dot = strchr(tok, '.');
+    char h2[200];
+    snprintf(h2, sizeof h2, "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"%s\"}", auth_es256_kid(f.k2));
+    char *h2b = b64(h2, strlen(h2));
+    char *swapped = xasprintf("%s%s", h2b, payload_dot);
+    assert_int_equal(auth_verify(&cfg, swapped, strlen(swapped), NOW, &out, &why), ERR_UNAUTHORIZED);
+    assert_string_equal(why, "bad signature");
+    free(h2b);
+    free(swapped);
+    /* an unknown kid, and no kid */
+    const char *hdrs[] = {"{\"alg\":\"ES256\",\"kid\":\"not-a-key\"}", "{\"alg\":\"ES256\"}",
+                          "{\"alg\":\"ES256\",\"kid\":\"\"}", "{\"alg\":\"ES256\",\"kid\":7}"};
+    for (size_t i = 0; i < 4; i++) {
+        char *hb = b64(hdrs[i], strlen(hdrs[i]));
+        char *t = xasprintf("%s%s", hb, payload_dot);
+        assert_int_equal(auth_verify(&cfg, t, strlen(t), NOW, &out, &why), ERR_UNAUTHORIZED);
+        assert_true(strcmp(why, "unknown kid") == 0 || strcmp(why, "kid missing or invalid") == 0);
+        free(hb);
+        free(t);
+    }
+    /* tampered payload keeps the ES256 signature: refused */
+    char *tampered = xstrdup(tok);
+    char *p = strchr(tampered, '.') + 5;
+    *p = *p == 'A' ? 'B' : 'A';
+    assert_int_equal(auth_verify(&cfg, tampered, strlen(tampered), NOW, &out, &why), ERR_UNAUTHORIZED);
+    free(tampered);
+
+    /* algorithm confusion: HS256 "signed" with the public key PEM as the
+     * HMAC secret never verifies (the HMAC key is only ever the secret) */
+    char *pub = gen_pem(f.pk1, true);
+    char *hb = b64(HS256_HDR, strlen(HS256_HDR));
+    char *pb = b64(GOOD_PAYLOAD, strlen(GOOD_PAYLOAD));
+    char *input = xasprintf("%s.%s", hb, pb);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned ml = 0;
+    HMAC(EVP_sha256(), pub, (int)strlen(pub), (unsigned char *)input, strlen(input), mac, &ml);
+    char *sb = b64(mac, ml);
+    char *confused = xasprintf("%s.%s", input, sb);
+    assert_int_equal(auth_verify(&cfg, confused, strlen(confused), NOW, &out, &why), ERR_UNAUTHORIZED);
+    assert_string_equal(why, "bad signature");
+    free(pub);
+    free(hb);
+    free(pb);
+    free(input);
+    free(sb);
+    free(confused);
+
+    /* HS256 under the shared secret still verifies alongside ES256 */
+    char *hs = mint(GOOD_PAYLOAD);
+    assert_int_equal(auth_verify(&cfg, hs, strlen(hs), NOW, &out, &why), 0);
+    free(hs);
+
+    /* a public key cannot sign */
+    auth_config_t pubsigner = cfg;
+    pubsigner.es256_signer = f.k1pub;
+    char *t2 = NULL;
+    assert_int_equal(auth_sign(&pubsigner, &c, NOW, 3600, &t2), ERR_CONFIG);
+    assert_null(t2);
+    free(tok);
+    es_teardown(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -907,6 +1088,8 @@ int main(void)
         cmocka_unit_test(test_permission_map),
         cmocka_unit_test(test_grant_extension),
         cmocka_unit_test(test_grant_misuse_aborts),
+        cmocka_unit_test(test_es256_keys),
+        cmocka_unit_test(test_es256_round_trip_and_attacks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

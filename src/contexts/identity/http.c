@@ -1,4 +1,6 @@
-/* http.c — identity's routes under /api/v1/auth. */
+/* http.c — identity's tenant routes under /api/v1/auth/tenants, and the
+ * registration of the context's other route tables (http_auth.c,
+ * http_admin.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,6 +8,7 @@
 #include "err.h"
 #include "http.h"
 #include "identity.h"
+#include "internal.h"
 #include "repo.h"
 
 #define PAGE_DEFAULT 50
@@ -78,7 +81,8 @@ static int tenant_list(http_req_t *req, http_res_t *res)
         json_decref(items);
         return http_error(res, rc, NULL);
     }
-    json_t *last = json_array_size(items) ? json_array_get(items, json_array_size(items) - 1) : NULL;
+    json_t *last =
+        json_array_size(items) ? json_array_get(items, json_array_size(items) - 1) : NULL;
     json_t *next = more && last ? json_incref(json_object_get(last, "id")) : json_null();
     return http_json(res, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
 }
@@ -90,7 +94,8 @@ static int tenant_update(http_req_t *req, http_res_t *res)
     if (rc < 0) return rc;
     tenant_t t;
     const char *why = NULL;
-    rc = idn_tenant_update(req->db, req->arena, http_param(req, "id"), &in, &t, &why);
+    rc = idn_tenant_update(req->db, req->arena, http_param(req, "id"), &in, &t, req->auth.user_id,
+                           req->remote_addr, &why);
     if (rc == ERR_NOT_FOUND) return http_error(res, rc, "tenant not found");
     if (rc < 0) return http_error(res, rc, "%s", why ? why : err_message(rc));
     return http_json(res, 200, tenant_to_json(&t));
@@ -107,4 +112,9 @@ static const route_t routes[] = {
      "Update a tenant's name, plan, status or domains (super_admin)", tenant_update, RT_PLATFORM},
 };
 
-void identity_register(router_t *r) { router_add(r, routes, sizeof routes / sizeof routes[0]); }
+void identity_register(router_t *r)
+{
+    router_add(r, routes, sizeof routes / sizeof routes[0]);
+    idn__routes_auth(r);
+    idn__routes_admin(r);
+}

@@ -1,12 +1,49 @@
 /* identity.h — the identity context (service auth-service, /api/v1/auth):
- * tenants today; users, tokens, API keys and audit come with the identity
- * issue. This header is what other contexts may call. */
+ * tenants, users and roles, tokens (login, refresh with rotation and reuse
+ * detection, logout), passwords with throttling and lockout, e-mail
+ * verification and password reset, TOTP two-factor, API keys, the audit
+ * log and the demo data. This header is what the rest of the binary may
+ * call. */
 #ifndef BZ_IDENTITY_H
 #define BZ_IDENTITY_H
 
+#include <stdio.h>
+
+#include "auth.h"
+#include "config.h"
+#include "db.h"
 #include "router.h"
 
 /* identity_register: adds the context's routes and permissions. */
 void identity_register(router_t *r);
+
+/* identity_configure: captures the settings and the token configuration
+ * (both borrowed; they must outlive the process's serving), loads the ES256
+ * keys when configured into auth (see jwks.h; a bad key makes
+ * identity_start fail) and installs the kernel's request hook (API keys,
+ * revoked tokens, suspended tenants, deactivated users). Call once at
+ * startup, before threads start. */
+void identity_configure(const config_t *cfg, auth_config_t *auth);
+
+/* identity_start: startup work needing the database: starts the SMTP
+ * sender when configured, purges expired token rows and, in development
+ * on the embedded default (SQLite) with no tenant yet, seeds the demo
+ * tenant and logs its logins once. Returns 0, or -1 (logged) when
+ * identity_configure met a bad configuration or SMTP cannot run. */
+int identity_start(db_t *db);
+
+/* idn__seed_demo: creates (or, when it exists, resets the passwords of) the
+ * demo tenant (slug "demo", domain "localhost") with one user per role,
+ * all with one new generated password. The logins are written to out when
+ * non-NULL, else logged once. Returns 0 or a negative ERR_*. */
+int idn__seed_demo(db_t *db, FILE *out);
+
+/* identity_admin_main: `bizosaas admin <command>` — seed-demo,
+ * create-tenant --name N --slug S [--domain D], create-user --tenant SLUG
+ * --email E --role R [--password P], reset-password --tenant SLUG --email E
+ * [--password P], unlock-user --email E. argv[0] is "admin"... i.e. argv
+ * as main() received it with argv[1] == "admin". Prints to stdout/stderr;
+ * returns the process exit code (0 ok, 1 failure, 2 usage). */
+int identity_admin_main(int argc, char **argv, const config_t *cfg);
 
 #endif
