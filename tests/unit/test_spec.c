@@ -131,9 +131,13 @@ static int setup_tree(void **state)
     char *src = fixture_path("tree/openspec");
     char *dst = xasprintf("%s/openspec", fx->root);
     copy_tree(src, dst);
-    char *front = xasprintf("%s/specs/frontend", dst);
-    mkdir(front, 0755);
-    free(front);
+    /* git keeps no empty directories: make every category's folder here */
+    static const char *const cats[] = {"infrastructure", "backend", "frontend"};
+    for (size_t i = 0; i < 3; i++) {
+        char *dir = xasprintf("%s/specs/%s", dst, cats[i]);
+        mkdir(dir, 0755);
+        free(dir);
+    }
     free(src);
     free(dst);
     for (size_t i = 0; i < spec_service_count(); i++) {
