@@ -187,6 +187,10 @@ static int cmd_serve(const opts_t *o)
         }
         if (migrate_apply(db) < 0) goto out;
     }
+    if (*cfg.admin_token && strlen(cfg.admin_token) < 32) {
+        log_error("BIZOSAAS_ADMIN_TOKEN must be at least 32 characters");
+        goto out;
+    }
     if (load_secret(&cfg, &secret) < 0) goto out;
     app = app_new(&cfg, secret);
     if (app_start(app, db) < 0) goto out;

@@ -7,6 +7,7 @@
  * without reference counting; the handful of bytes a deletion leaves behind
  * are released by gw_stop. */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,7 @@ static const struct builtin {
 static pthread_rwlock_t g_lock = PTHREAD_RWLOCK_INITIALIZER;
 static gw_service_t *g_services; /* live entries first, removed ones kept */
 static const router_t *g_router;
+static const config_t *g_cfg;
 static gw_ratelimit_t *g_rl;
 
 static bool context_exists(const struct builtin *b)
@@ -303,6 +305,100 @@ static void defaults(svc_input_t *in)
                         .health_path = "/health"};
 }
 
+/* from_config: a [service.NAME] section as a registry input. Values are
+ * checked like the admin API checks them; err names the section and key. */
+static int from_config(const config_service_t *cs, svc_input_t *in, char *err, size_t errlen)
+{
+    defaults(in);
+    in->name = cs->name;
+    in->target = NULL;
+    const char *why = name_invalid(cs->name);
+    if (why) {
+        snprintf(err, errlen, "%s: [service.%s]: %s", cs->src, cs->name, why);
+        return ERR_CONFIG;
+    }
+    static const struct {
+        const char *key;
+        int64_t min, max;
+        size_t off;
+    } ints[] = {
+        {"connect_timeout_ms", 1, 60000, offsetof(svc_input_t, connect_timeout_ms)},
+        {"response_timeout_ms", 1, 600000, offsetof(svc_input_t, response_timeout_ms)},
+        {"breaker_failures", 1, 1000, offsetof(svc_input_t, breaker_failures)},
+        {"breaker_cooldown_ms", 100, 3600000, offsetof(svc_input_t, breaker_cooldown_ms)},
+        {"rate_limit_per_min", 1, 1000000, offsetof(svc_input_t, rate_limit_per_min)},
+    };
+    for (int k = 0; k < cs->n; k++) {
+        const char *key = cs->keys[k], *v = cs->values[k];
+        if (!strcmp(key, "target")) {
+            in->target = v;
+        } else if (!strcmp(key, "health_path")) {
+            if (v[0] != '/' || strlen(v) > 127) goto bad;
+            in->health_path = v;
+        } else if (!strcmp(key, "enabled")) {
+            if (!strcmp(v, "true"))
+                in->enabled = 1;
+            else if (!strcmp(v, "false"))
+                in->enabled = 0;
+            else
+                goto bad;
+        } else {
+            bool done = false;
+            for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+                if (strcmp(ints[i].key, key) != 0) continue;
+                char *end;
+                long long x = strtoll(v, &end, 10);
+                if (!*v || *end || x < ints[i].min || x > ints[i].max) goto bad;
+                *(int64_t *)((char *)in + ints[i].off) = x;
+                done = true;
+            }
+            if (!done) goto bad;
+        }
+        continue;
+    bad:
+        snprintf(err, errlen, "%s: [service.%s] %s has a malformed value \"%s\"", cs->src,
+                 cs->name, key, v);
+        return ERR_CONFIG;
+    }
+    if (!in->target) {
+        snprintf(err, errlen, "%s: [service.%s] needs a target", cs->src, cs->name);
+        return ERR_CONFIG;
+    }
+    return 0;
+}
+
+/* bootstrap_config: every [service.NAME] of the configuration is written to
+ * the registry (the configuration wins over what an earlier run stored). */
+static int bootstrap_config(db_t *db)
+{
+    for (size_t i = 0; g_cfg && i < g_cfg->nservices; i++) {
+        svc_input_t in;
+        char err[512];
+        const config_service_t *cs = &g_cfg->services[i];
+        int rc = from_config(cs, &in, err, sizeof err);
+        const struct builtin *b = NULL;
+        const char *why = rc == 0 ? target_invalid(in.target, &b) : NULL;
+        if (why) {
+            snprintf(err, sizeof err, "%s: [service.%s] target: %s", cs->src, cs->name, why);
+            rc = ERR_CONFIG;
+        }
+        if (rc < 0) {
+            log_error("gateway: %s", err);
+            return rc;
+        }
+        gw_service_t *s = find_locked(in.name);
+        rc = db_upsert(db, &in, s == NULL);
+        if (rc == ERR_NOT_FOUND) rc = db_upsert(db, &in, true);
+        if (rc < 0) return rc;
+        if (s)
+            fill(s, &in, b);
+        else
+            add_locked(&in, b);
+        log_info("gateway: %s -> %s (from %s)", in.name, in.target, cs->src);
+    }
+    return 0;
+}
+
 int gw_start(db_t *db)
 {
     if (!g_rl) g_rl = gw_rl_new();
@@ -333,6 +429,7 @@ int gw_start(db_t *db)
         add_locked(&in, b);
     }
     db_res_free(r);
+    if (rc == 0) rc = bootstrap_config(db);
     /* every builtin context of this build gets its registry entry */
     for (size_t i = 0; rc == 0 && i < NBUILTINS; i++) {
         if (!context_exists(&builtins[i]) || find_locked(builtins[i].service)) continue;
@@ -609,7 +706,7 @@ static void health_services(json_t *out, bool *degraded)
 
 void gw_register(router_t *r, const config_t *cfg)
 {
-    (void)cfg;
+    g_cfg = cfg;
     g_router = r;
     if (!g_rl) g_rl = gw_rl_new();
     router_add(r, routes, sizeof routes / sizeof routes[0]);

@@ -102,6 +102,8 @@ static const setting_t settings[] = {
      "tests only: registers the test.recorder and test.flaky subscribers writing here"},
     {"MASTER_KEY", C_STR, OFF(master_key), "", 0, 0,
      "vault master key, 64 hex characters (default: generated into DATA_DIR/master.key, mode 0600)"},
+    {"ADMIN_TOKEN", C_STR, OFF(admin_token), "", 0, 0,
+     "platform admin bearer token for /api/brain/services (at least 32 characters); empty = off"},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -203,6 +205,65 @@ static char *trim(char *s)
     return s;
 }
 
+/* The keys a [service.NAME] section may hold (values: see gateway.h). */
+static const char *const service_keys[] = {
+    "target", "enabled", "connect_timeout_ms", "response_timeout_ms", "breaker_failures",
+    "breaker_cooldown_ms", "rate_limit_per_min", "health_path", NULL};
+
+static int begin_service(config_t *c, const char *name, const char *src, char *err, size_t errlen)
+{
+    if (!*name) {
+        snprintf(err, errlen, "%s: [service.NAME] needs a name", src);
+        return ERR_CONFIG;
+    }
+    for (size_t i = 0; i < c->nservices; i++) {
+        if (strcmp(c->services[i].name, name) == 0) {
+            snprintf(err, errlen, "%s: [service.%s] appears twice", src, name);
+            return ERR_CONFIG;
+        }
+    }
+    c->services = xrealloc(c->services, (c->nservices + 1) * sizeof *c->services);
+    config_service_t *sv = &c->services[c->nservices++];
+    memset(sv, 0, sizeof *sv);
+    sv->name = xstrdup(name);
+    sv->src = xstrdup(src);
+    return 0;
+}
+
+static int service_kv(config_t *c, char *s, const char *src, char *err, size_t errlen)
+{
+    config_service_t *sv = &c->services[c->nservices - 1];
+    char *eq = strchr(s, '=');
+    if (!eq) {
+        snprintf(err, errlen, "%s: expected key = value", src);
+        return ERR_CONFIG;
+    }
+    *eq = '\0';
+    char *key = trim(s), *val = trim(eq + 1);
+    size_t vl = strlen(val);
+    if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+        val[vl - 1] = '\0';
+        val++;
+    }
+    bool known = false;
+    for (const char *const *k = service_keys; *k; k++)
+        if (strcmp(*k, key) == 0) known = true;
+    if (!known) {
+        snprintf(err, errlen, "%s: unknown key \"%s\" in [service.%s]", src, key, sv->name);
+        return ERR_CONFIG;
+    }
+    for (int i = 0; i < sv->n; i++) {
+        if (strcmp(sv->keys[i], key) == 0) {
+            snprintf(err, errlen, "%s: \"%s\" given twice in [service.%s]", src, key, sv->name);
+            return ERR_CONFIG;
+        }
+    }
+    if (sv->n == CONFIG_SERVICE_MAX_KEYS) return ERR_CONFIG; /* more than the known keys */
+    sv->keys[sv->n] = xstrdup(key);
+    sv->values[sv->n++] = xstrdup(val);
+    return 0;
+}
+
 static int load_ini(config_t *c, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
@@ -232,12 +293,21 @@ static int load_ini(config_t *c, const char *path, char *err, size_t errlen)
                 break;
             }
             *e = '\0';
+            if (strncmp(s + 1, "service.", 8) == 0) {
+                if ((rc = begin_service(c, s + 9, src, err, errlen)) < 0) break;
+                in_main = false;
+                continue;
+            }
             if (strcmp(s + 1, "bizosaas") != 0) {
                 snprintf(err, errlen, "%s: unknown section [%s]", src, s + 1);
                 rc = ERR_CONFIG;
                 break;
             }
             in_main = true;
+            continue;
+        }
+        if (!in_main) { /* inside [service.NAME] */
+            if ((rc = service_kv(c, s, src, err, errlen)) < 0) break;
             continue;
         }
         char *eq = strchr(s, '=');
@@ -295,6 +365,18 @@ int config_load(config_t *c, const char *ini_path, char **envp, char *err, size_
 
 void config_cleanup(config_t *c)
 {
+    for (size_t i = 0; i < c->nservices; i++) {
+        config_service_t *sv = &c->services[i];
+        for (int k = 0; k < sv->n; k++) {
+            free(sv->keys[k]);
+            free(sv->values[k]);
+        }
+        free(sv->name);
+        free(sv->src);
+    }
+    free(c->services);
+    c->services = NULL;
+    c->nservices = 0;
     for (size_t i = 0; i < NSETTINGS; i++) {
         const setting_t *s = &settings[i];
         if (s->type == C_STR || s->type == C_LISTEN || s->type == C_ENUM_ENV) {

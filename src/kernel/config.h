@@ -40,7 +40,22 @@ typedef struct config {
     int64_t events_max_attempts, events_retry_base_ms, events_poll_ms;
     char *events_test_dir; /* test subscribers write here; empty = off */
     char *master_key;      /* vault master key (64 hex); empty = DATA_DIR/master.key */
+    char *admin_token;     /* platform admin bearer token (>= 32 chars); empty = none */
+    /* [service.NAME] sections of the INI file, as given (the gateway
+     * validates the values at start-up; config validates the keys) */
+    struct config_service *services;
+    size_t nservices;
 } config_t;
+
+#define CONFIG_SERVICE_MAX_KEYS 16
+
+typedef struct config_service {
+    char *name;
+    char *src; /* "file:line" of the section header, for messages */
+    char *keys[CONFIG_SERVICE_MAX_KEYS];
+    char *values[CONFIG_SERVICE_MAX_KEYS];
+    int n;
+} config_service_t;
 
 /* config_load: fills c from defaults, then ini_path (may be NULL), then the
  * environment envp. On error returns ERR_CONFIG with a message naming the

@@ -102,8 +102,35 @@ static void test_errors_name_the_key(void **state)
     expect_error("bogus_key = 1\n", none, "bogus_key");
     expect_error("THREADS = 1\n", none, "THREADS"); /* INI keys are lower case */
     expect_error("threads = 1x\n", none, "BIZOSAAS_THREADS");
-    expect_error("[service.crm]\ntarget = x\n", none, "service.crm");
+    expect_error("[other]\nx = 1\n", none, "[other]");
+    expect_error("[service.crm]\nbogus = 1\n", none, "bogus");
+    expect_error("[service.crm]\ntarget = a\ntarget = b\n", none, "twice");
+    expect_error("[service.a]\n[service.a]\n", none, "twice");
+    expect_error("[service.]\n", none, "needs a name");
     expect_error("just a line\n", none, ":1");
+}
+
+static void test_service_sections(void **state)
+{
+    (void)state;
+    char *ini = write_ini("listen = 127.0.0.1:9001\n[service.django-crm]\ntarget = "
+                          "http://10.0.0.5:8003/api/v1/crm\nrate_limit_per_min = 50\n"
+                          "[service.vault]\nenabled = false\n[bizosaas]\nthreads = 2\n");
+    config_t c;
+    char err[256];
+    char *env[] = {NULL};
+    assert_int_equal(config_load(&c, ini, env, err, sizeof err), 0);
+    assert_int_equal(c.nservices, 2);
+    assert_string_equal(c.services[0].name, "django-crm");
+    assert_int_equal(c.services[0].n, 2);
+    assert_string_equal(c.services[0].keys[0], "target");
+    assert_string_equal(c.services[0].values[0], "http://10.0.0.5:8003/api/v1/crm");
+    assert_string_equal(c.services[1].name, "vault");
+    assert_string_equal(c.services[1].values[0], "false");
+    assert_int_equal(c.threads, 2); /* back in the main section */
+    config_cleanup(&c);
+    unlink(ini);
+    free(ini);
 }
 
 static void test_help_lists_every_variable(void **state)
@@ -130,6 +157,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_ini_and_env_precedence),
         cmocka_unit_test(test_errors_name_the_key),
+        cmocka_unit_test(test_service_sections),
         cmocka_unit_test(test_help_lists_every_variable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
