@@ -19,6 +19,7 @@
 #include "gateway.h"
 #include "kernel_routes.h"
 #include "log.h"
+#include "metrics.h"
 #include "proxy.h"
 #include "ratelimit.h"
 
@@ -681,6 +682,37 @@ static int ops_proxy(void *svc, void *loop, http_req_t *req, http_res_t *res,
 
 static const http_gateway_ops_t ops = {ops_resolve, ops_admit, ops_record, ops_proxy};
 
+/* prometheus: per-service series for GET /metrics. */
+static void prometheus(buf_t *out, void *arg)
+{
+    (void)arg;
+    buf_append_str(out, "# HELP gateway_requests_total Requests through /api/brain by service and outcome.\n"
+                        "# TYPE gateway_requests_total counter\n");
+    pthread_rwlock_rdlock(&g_lock);
+    for (gw_service_t *s = g_services; s; s = s->next) {
+        if (s->removed) continue;
+        pthread_mutex_lock(&s->mu);
+        buf_printf(out,
+                   "gateway_requests_total{service=\"%s\",outcome=\"ok\"} %llu\n"
+                   "gateway_requests_total{service=\"%s\",outcome=\"client_error\"} %llu\n"
+                   "gateway_requests_total{service=\"%s\",outcome=\"server_error\"} %llu\n"
+                   "gateway_rejected_total{service=\"%s\",reason=\"breaker_open\"} %llu\n"
+                   "gateway_rejected_total{service=\"%s\",reason=\"rate_limited\"} %llu\n"
+                   "gateway_response_seconds_sum{service=\"%s\"} %.6f\n"
+                   "gateway_breaker_state{service=\"%s\"} %d\n"
+                   "gateway_breaker_activations_total{service=\"%s\"} %llu\n",
+                   s->name, (unsigned long long)s->ok, s->name,
+                   (unsigned long long)s->client_errors, s->name,
+                   (unsigned long long)s->server_errors, s->name,
+                   (unsigned long long)s->rejected_breaker, s->name,
+                   (unsigned long long)s->rejected_rate, s->name, (double)s->micros_total / 1e6,
+                   s->name, (int)s->breaker.state, s->name,
+                   (unsigned long long)s->breaker.activations);
+        pthread_mutex_unlock(&s->mu);
+    }
+    pthread_rwlock_unlock(&g_lock);
+}
+
 /* health_services: each service's status for GET /health: healthy while its
  * breaker is closed, down while open, degraded while probing. */
 static void health_services(json_t *out, bool *degraded)
@@ -712,4 +744,5 @@ void gw_register(router_t *r, const config_t *cfg)
     router_add(r, routes, sizeof routes / sizeof routes[0]);
     http_set_gateway(&ops);
     kernel_set_health_services(health_services);
+    metrics_add_collector(prometheus, NULL);
 }

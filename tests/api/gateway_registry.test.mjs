@@ -121,4 +121,8 @@ test('rate limit: exact at the boundary, per tenant, with Retry-After', async ()
   assert.equal(m.status, 200, show(m));
   assert.ok(m.json.services[name].stats.rejected_rate_limit >= 1);
   assert.ok(m.json.total_requests >= 6);
+  const prom = await request(srv, 'GET', '/metrics');
+  assert.match(prom.text, new RegExp(`gateway_rejected_total\\{service="${name}",reason="rate_limited"\\} 1\\n`));
+  assert.match(prom.text, new RegExp(`gateway_requests_total\\{service="${name}",outcome="ok"\\} 5\\n`));
+  assert.match(prom.text, new RegExp(`gateway_breaker_state\\{service="${name}"\\} 0\\n`));
 });
