@@ -17,6 +17,7 @@
 #include "err.h"
 #include "events/events.h"
 #include "gateway.h"
+#include "gateway_internal.h"
 #include "kernel_routes.h"
 #include "log.h"
 #include "metrics.h"
@@ -41,7 +42,54 @@ struct gw_service {
     gw_breaker_t breaker;
     uint64_t requests, ok, client_errors, server_errors, rejected_breaker, rejected_rate;
     uint64_t micros_total;
+    /* active health checks (HTTP upstreams) */
+    int64_t next_check_ms;
+    bool checked, last_check_ok;
+    int last_check_status;
+    double last_check_ms;
 };
+
+/* Breaker changes waiting for the monitor to write them as events. */
+#define CHANGES_MAX 256
+static pthread_mutex_t g_changes_mu = PTHREAD_MUTEX_INITIALIZER;
+static gw__change_t g_changes[CHANGES_MAX];
+static size_t g_nchanges;
+
+static void queue_change(const gw_service_t *s, gw_breaker_state_t from, gw_breaker_state_t to,
+                         const char *reason)
+{
+    pthread_mutex_lock(&g_changes_mu);
+    if (g_nchanges == CHANGES_MAX) { /* the database has been away long: keep the newest */
+        memmove(g_changes, g_changes + 1, (CHANGES_MAX - 1) * sizeof g_changes[0]);
+        g_nchanges--;
+        log_warn("gateway: too many unwritten health changes; dropped the oldest");
+    }
+    gw__change_t *c = &g_changes[g_nchanges++];
+    snprintf(c->name, sizeof c->name, "%s", s->name);
+    c->from = gw_breaker_name(from);
+    c->to = gw_breaker_name(to);
+    c->at_ms = clock_now_ms();
+    snprintf(c->reason, sizeof c->reason, "%s", reason);
+    pthread_mutex_unlock(&g_changes_mu);
+}
+
+size_t gw__peek_changes(gw__change_t *out, size_t max)
+{
+    pthread_mutex_lock(&g_changes_mu);
+    size_t n = g_nchanges < max ? g_nchanges : max;
+    memcpy(out, g_changes, n * sizeof *out);
+    pthread_mutex_unlock(&g_changes_mu);
+    return n;
+}
+
+void gw__drop_changes(size_t n)
+{
+    pthread_mutex_lock(&g_changes_mu);
+    if (n > g_nchanges) n = g_nchanges;
+    memmove(g_changes, g_changes + n, (g_nchanges - n) * sizeof g_changes[0]);
+    g_nchanges -= n;
+    pthread_mutex_unlock(&g_changes_mu);
+}
 
 /* The registry's builtin contexts: the REQUIREMENTS table's targets. One
  * exists in this binary iff some route lives under its mount. */
@@ -125,9 +173,12 @@ int gw_admit(gw_service_t *s, const char *key, http_res_t *res)
 {
     int64_t now = clock_now_ms();
     pthread_mutex_lock(&s->mu);
+    gw_breaker_state_t before = s->breaker.state;
     bool allowed = gw_breaker_allow(&s->breaker, now);
+    gw_breaker_state_t after = s->breaker.state;
     if (!allowed) s->rejected_breaker++;
     pthread_mutex_unlock(&s->mu);
+    if (before != after) queue_change(s, before, after, "cool-down over: probing");
     if (!allowed) {
         http_set_header(res, "Retry-After", "1");
         return http_error(res, ERR_UNAVAILABLE, "service %s is failing; its circuit breaker is open",
@@ -173,9 +224,53 @@ void gw_record(gw_service_t *s, int status, uint64_t micros)
     bool changed = gw_breaker_record(&s->breaker, status < 500, now);
     gw_breaker_state_t after = s->breaker.state;
     pthread_mutex_unlock(&s->mu);
-    if (changed)
+    if (changed) {
         log_kv(LOG_WARN, "circuit breaker changed", "service", s->name, "from",
                gw_breaker_name(before), "to", gw_breaker_name(after), NULL);
+        queue_change(s, before, after, status < 500 ? "request succeeded" : "request failed");
+    }
+}
+
+size_t gw__due_checks(gw__check_t *out, size_t max, int64_t now, int64_t interval_ms)
+{
+    size_t n = 0;
+    pthread_rwlock_rdlock(&g_lock);
+    for (gw_service_t *s = g_services; s && n < max; s = s->next) {
+        if (s->removed || !s->enabled || s->mount[0]) continue;
+        pthread_mutex_lock(&s->mu);
+        bool due = now >= s->next_check_ms;
+        if (due) s->next_check_ms = now + interval_ms;
+        pthread_mutex_unlock(&s->mu);
+        if (!due) continue;
+        gw__check_t *c = &out[n++];
+        c->svc = s;
+        snprintf(c->name, sizeof c->name, "%s", s->name);
+        c->up = s->up;
+        snprintf(c->health_path, sizeof c->health_path, "%s", s->health_path);
+        c->connect_timeout_ms = s->connect_timeout_ms;
+        c->response_timeout_ms = s->response_timeout_ms;
+    }
+    pthread_rwlock_unlock(&g_lock);
+    return n;
+}
+
+void gw__health_result(gw_service_t *s, bool ok, double ms, int status)
+{
+    int64_t now = clock_now_ms();
+    pthread_mutex_lock(&s->mu);
+    s->checked = true;
+    s->last_check_ok = ok;
+    s->last_check_ms = ms;
+    s->last_check_status = status;
+    gw_breaker_state_t before = s->breaker.state;
+    bool changed = gw_breaker_record(&s->breaker, ok, now);
+    gw_breaker_state_t after = s->breaker.state;
+    pthread_mutex_unlock(&s->mu);
+    if (changed) {
+        log_kv(LOG_WARN, "circuit breaker changed", "service", s->name, "from",
+               gw_breaker_name(before), "to", gw_breaker_name(after), "by", "health check", NULL);
+        queue_change(s, before, after, ok ? "health check passed" : "health check failed");
+    }
 }
 
 /* --- validation and persistence --- */
@@ -239,6 +334,9 @@ static gw_service_t *add_locked(const svc_input_t *in, const struct builtin *b)
     gw_service_t *s = xcalloc(1, sizeof *s);
     pthread_mutex_init(&s->mu, NULL);
     fill(s, in, b);
+    /* the first active check comes one interval after registration, so a
+     * check never races the first requests of a new service */
+    s->next_check_ms = clock_now_ms() + (g_cfg ? g_cfg->health_interval_ms : 30000);
     s->next = g_services;
     g_services = s;
     return s;
@@ -448,7 +546,9 @@ int gw_start(db_t *db)
     }
     pthread_rwlock_unlock(&g_lock);
     if (rc < 0) goto fail;
-    return db_commit(db);
+    rc = db_commit(db);
+    if (rc == 0 && g_cfg) rc = gw__monitor_start(g_cfg->database_url, g_cfg->health_interval_ms);
+    return rc;
 fail:
     log_error("gateway: cannot load the service registry: %s", db_errmsg(db));
     db_rollback(db);
@@ -457,6 +557,7 @@ fail:
 
 void gw_stop(void)
 {
+    gw__monitor_stop();
     pthread_rwlock_wrlock(&g_lock);
     while (g_services) {
         gw_service_t *s = g_services;
@@ -729,9 +830,15 @@ static void health_services(json_t *out, bool *degraded)
                              : st == GW_OPEN     ? "down"
                                                  : "degraded";
         if (s->enabled && st != GW_CLOSED) *degraded = true;
-        json_object_set_new(out, s->name,
-                            json_pack("{s:s, s:s, s:f}", "status", status, "breaker",
-                                      gw_breaker_name(st), "avg_response_ms", avg));
+        json_t *entry = json_pack("{s:s, s:s, s:f}", "status", status, "breaker",
+                                  gw_breaker_name(st), "avg_response_ms", avg);
+        pthread_mutex_lock(&s->mu);
+        if (s->checked)
+            json_object_set_new(entry, "last_check",
+                                json_pack("{s:b, s:i, s:f}", "ok", s->last_check_ok, "status",
+                                          s->last_check_status, "response_ms", s->last_check_ms));
+        pthread_mutex_unlock(&s->mu);
+        json_object_set_new(out, s->name, entry);
     }
     pthread_rwlock_unlock(&g_lock);
 }

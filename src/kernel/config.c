@@ -104,6 +104,8 @@ static const setting_t settings[] = {
      "vault master key, 64 hex characters (default: generated into DATA_DIR/master.key, mode 0600)"},
     {"ADMIN_TOKEN", C_STR, OFF(admin_token), "", 0, 0,
      "platform admin bearer token for /api/brain/services (at least 32 characters); empty = off"},
+    {"HEALTH_INTERVAL_MS", C_INT, OFF(health_interval_ms), "30000", 100, 86400000,
+     "gateway: how often each HTTP upstream's health path is checked"},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

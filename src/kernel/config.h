@@ -41,6 +41,7 @@ typedef struct config {
     char *events_test_dir; /* test subscribers write here; empty = off */
     char *master_key;      /* vault master key (64 hex); empty = DATA_DIR/master.key */
     char *admin_token;     /* platform admin bearer token (>= 32 chars); empty = none */
+    int64_t health_interval_ms; /* gateway: active health checks of HTTP upstreams */
     /* [service.NAME] sections of the INI file, as given (the gateway
      * validates the values at start-up; config validates the keys) */
     struct config_service *services;
