@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// identity.mjs — identity benchmarks (run by hand, never by CI):
+//   node bench/identity.mjs [path/to/bizosaas]
+// 1. login latency with the argon2id parameters (sequential logins), and
+//    GET /livez latency while 8 logins run at once (logins hash on workers;
+//    the I/O threads must stay responsive);
+// 2. wrk -c64: authenticated GET /api/v1/auth/me vs unauthenticated
+//    GET /version, in the same run (the issue's ratio).
+// Starts its own bizosaas (SQLite, fresh data dir, demo tenant) and stops it.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const bin = path.resolve(process.argv[2] || 'build/bizosaas');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bizosaas-bench-id-'));
+const port = await new Promise((r) => {
+  const s = net.createServer().listen(0, '127.0.0.1', () => {
+    const p = s.address().port;
+    s.close(() => r(p));
+  });
+});
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('BIZOSAAS_')));
+Object.assign(env, {
+  BIZOSAAS_LISTEN: `127.0.0.1:${port}`,
+  BIZOSAAS_DATA_DIR: dir,
+  BIZOSAAS_DATABASE_URL: `sqlite:${dir}/b.db`,
+  BIZOSAAS_ACCESS_LOG: 'false',
+  BIZOSAAS_THREADS: String(os.cpus().length),
+  BIZOSAAS_LOGIN_MAX_FAILURES: '1000',
+});
+const child = spawn(bin, ['serve'], { env, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+let err = '';
+child.stderr.on('data', (d) => (err += d));
+const base = `http://127.0.0.1:${port}`;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+try {
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${base}/readyz`)).status === 200) break;
+    } catch {}
+    if (i > 300) throw new Error(`server did not start:\n${err}`);
+    await sleep(50);
+  }
+  const line = err.split('\n').find((l) => l.includes('"role":"manager"'));
+  const { email, password } = JSON.parse(line);
+  const login = async () => {
+    const t0 = performance.now();
+    const r = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
+    const j = await r.json();
+    if (r.status !== 200) throw new Error(`login ${r.status} ${JSON.stringify(j)}`);
+    return { ms: performance.now() - t0, token: j.access_token };
+  };
+  const pct = (a, p) => a.slice().sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor((p / 100) * a.length))];
+  const seq = [];
+  let token;
+  for (let i = 0; i < 20; i++) ({ ms: seq[i], token } = await login());
+  // /livez while 8 logins hash at once
+  const livez = [];
+  const burst = Promise.all(Array.from({ length: 8 }, login));
+  for (let i = 0; i < 40; i++) {
+    const t0 = performance.now();
+    await fetch(`${base}/livez`);
+    livez.push(performance.now() - t0);
+  }
+  await burst;
+  const wrk = (url, hdr) => {
+    const args = ['-t2', '-c64', '-d8s', '--latency', url];
+    if (hdr) args.unshift('-H', hdr);
+    const out = execFileSync('wrk', args, { encoding: 'utf8' });
+    return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
+  };
+  const version = wrk(`${base}/version`);
+  const me = wrk(`${base}/api/v1/auth/me`, `Authorization: Bearer ${token}`);
+  const f = (x) => x.toFixed(1);
+  console.log(`# Identity benchmark — ${new Date().toISOString().slice(0, 16)}Z
+
+Machine: ${os.cpus().length} cores, ${os.cpus()[0].model}; load average before: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}.
+argon2id: libsodium crypto_pwhash, m = 19 MiB, t = 2, p = 1 (OWASP minimum).
+
+| measurement | value |
+| --- | ---: |
+| login latency, sequential (20) p50 / p99 | ${f(pct(seq, 50))} ms / ${f(pct(seq, 99))} ms |
+| GET /livez while 8 logins hash: p50 / max | ${f(pct(livez, 50))} ms / ${f(Math.max(...livez))} ms |
+| GET /version (wrk -c64) | ${version.toFixed(0)} req/s |
+| GET /api/v1/auth/me with a bearer token (wrk -c64) | ${me.toFixed(0)} req/s |
+| ratio /auth/me / /version | ${(me / version).toFixed(2)} (target ≥ 0.8) |
+`);
+} finally {
+  child.kill('SIGTERM');
+  await new Promise((r) => child.on('close', r));
+  fs.rmSync(dir, { recursive: true, force: true });
+}
