@@ -367,3 +367,19 @@ int db_check_role(db_t *db, char *errbuf, size_t errlen)
     if (errlen) errbuf[0] = '\0';
     return db->ops->check_role(db, errbuf, errlen);
 }
+
+int db_res_page(db_res_t *r, int limit, bool *more, json_t *items,
+                json_t *(*row)(db_res_t *r, void *arg), void *arg)
+{
+    int rc, n = 0;
+    *more = false;
+    while ((rc = db_res_next(r)) == 1) {
+        if (n == limit) {
+            *more = true;
+            break;
+        }
+        json_array_append_new(items, row(r, arg));
+        n++;
+    }
+    return rc < 0 ? rc : 0;
+}

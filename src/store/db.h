@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 typedef struct db db_t;
 typedef struct db_res db_res_t;
 
@@ -109,6 +111,13 @@ void db_res_free(db_res_t *r);
  * into a heap string owned by the caller (NULL with ERR_NOT_FOUND when no row). */
 int db_query_one_text(db_t *db, char **out, const char *sql, size_t nparams, const db_param_t *params);
 int db_query_one_int(db_t *db, int64_t *out, const char *sql, size_t nparams, const db_param_t *params);
+
+/* db_res_page: reads a page of a keyset-paginated query that asked for
+ * limit + 1 rows: appends up to limit rows, each turned into JSON by row(),
+ * to items (row's result is stolen) and sets *more when the extra row came
+ * back. Does not free r. Returns 0 or the error of db_res_next. */
+int db_res_page(db_res_t *r, int limit, bool *more, json_t *items,
+                json_t *(*row)(db_res_t *r, void *arg), void *arg);
 
 /* db_check_role: PostgreSQL only: fails with ERR_CONFIG and a message in
  * errbuf when the connected role is a superuser or has BYPASSRLS (row-level

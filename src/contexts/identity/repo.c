@@ -58,6 +58,13 @@ int repo_tenant_get(db_t *db, arena_t *a, const char *scope, const char *id, ten
     return rc == 1 ? 0 : rc == 0 ? ERR_NOT_FOUND : rc;
 }
 
+static json_t *tenant_row_json(db_res_t *r, void *arena)
+{
+    tenant_t t;
+    row_to_tenant(r, arena, &t);
+    return tenant_to_json(&t);
+}
+
 int repo_tenant_list(db_t *db, arena_t *a, const char *scope, const char *after, int limit,
                      json_t *items, bool *more)
 {
@@ -68,20 +75,9 @@ int repo_tenant_list(db_t *db, arena_t *a, const char *scope, const char *after,
         "ORDER BY id LIMIT $3",
         DB_ARGS(DB_TEXT(after ? after : ""), DB_TEXT(scope ? scope : ""), DB_INT(limit + 1)));
     if (rc < 0) return rc;
-    int n = 0;
-    *more = false;
-    while ((rc = db_res_next(r)) == 1) {
-        if (n == limit) {
-            *more = true;
-            break;
-        }
-        tenant_t t;
-        row_to_tenant(r, a, &t);
-        json_array_append_new(items, tenant_to_json(&t));
-        n++;
-    }
+    rc = db_res_page(r, limit, more, items, tenant_row_json, a);
     db_res_free(r);
-    return rc < 0 ? rc : 0;
+    return rc;
 }
 
 int repo_tenant_update(db_t *db, const tenant_t *t)

@@ -120,6 +120,17 @@ static json_t *text_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
+static json_t *audit_row_json(db_res_t *r, void *arena)
+{
+    json_t *details = json_loads(db_res_text(r, 6), 0, NULL);
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s}", "tenant_id", db_res_text(r, 0),
+                     "id", db_res_text(r, 1), "event", db_res_text(r, 2), "actor_id",
+                     text_or_null(db_res_text(r, 3)), "subject_id", text_or_null(db_res_text(r, 4)),
+                     "ip", text_or_null(db_res_text(r, 5)), "details",
+                     details ? details : json_object(), "created_at",
+                     clock_from_db(arena, db_res_text(r, 7)));
+}
+
 int repo_audit_list(db_t *db, arena_t *a, const audit_filter_t *f, json_t *items, bool *more)
 {
     db_res_t *r;
@@ -134,25 +145,9 @@ int repo_audit_list(db_t *db, arena_t *a, const audit_filter_t *f, json_t *items
                          DB_TEXT(f->subject_id ? f->subject_id : ""),
                          DB_TEXT(f->before ? f->before : ""), DB_INT(f->limit + 1)));
     if (rc < 0) return rc;
-    int n = 0;
-    *more = false;
-    while ((rc = db_res_next(r)) == 1) {
-        if (n == f->limit) {
-            *more = true;
-            break;
-        }
-        json_t *details = json_loads(db_res_text(r, 6), 0, NULL);
-        json_array_append_new(
-            items, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s}", "tenant_id",
-                             db_res_text(r, 0), "id", db_res_text(r, 1), "event", db_res_text(r, 2),
-                             "actor_id", text_or_null(db_res_text(r, 3)), "subject_id",
-                             text_or_null(db_res_text(r, 4)), "ip", text_or_null(db_res_text(r, 5)),
-                             "details", details ? details : json_object(), "created_at",
-                             clock_from_db(a, db_res_text(r, 7))));
-        n++;
-    }
+    rc = db_res_page(r, f->limit, more, items, audit_row_json, a);
     db_res_free(r);
-    return rc < 0 ? rc : 0;
+    return rc;
 }
 
 /* ---- recovery codes ----------------------------------------------------------------- */

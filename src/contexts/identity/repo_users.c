@@ -79,6 +79,13 @@ int repo_user_get_by_email(db_t *db, arena_t *a, const char *tenant_id, const ch
                    DB_ARGS(DB_TEXT(tenant_id), DB_TEXT(email)));
 }
 
+static json_t *user_row_json(db_res_t *r, void *arena)
+{
+    user_t u;
+    row_to_user(r, arena, &u);
+    return user_to_json(&u);
+}
+
 int repo_user_list(db_t *db, arena_t *a, const char *scope, const char *after, int limit,
                    json_t *items, bool *more)
 {
@@ -89,20 +96,9 @@ int repo_user_list(db_t *db, arena_t *a, const char *scope, const char *after, i
         "ORDER BY id LIMIT $3",
         DB_ARGS(DB_TEXT(after ? after : ""), DB_TEXT(scope ? scope : ""), DB_INT(limit + 1)));
     if (rc < 0) return rc;
-    int n = 0;
-    *more = false;
-    while ((rc = db_res_next(r)) == 1) {
-        if (n == limit) {
-            *more = true;
-            break;
-        }
-        user_t u;
-        row_to_user(r, a, &u);
-        json_array_append_new(items, user_to_json(&u));
-        n++;
-    }
+    rc = db_res_page(r, limit, more, items, user_row_json, a);
     db_res_free(r);
-    return rc < 0 ? rc : 0;
+    return rc;
 }
 
 int repo_user_update(db_t *db, const user_t *u)
