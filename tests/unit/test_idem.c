@@ -24,7 +24,8 @@ static db_t *open_backend(bool pg, char *path)
 {
     db_t *db = NULL;
     char err[256], url[300];
-    db_options_t o = {.connect_timeout_ms = 2000};
+    /* generous: SCRAM authentication is slow under valgrind */
+    db_options_t o = {.connect_timeout_ms = 30000};
     if (pg) {
         const char *u = getenv("BIZOSAAS_TEST_PG_URL");
         if (!u || !*u) return NULL;
