@@ -21,52 +21,25 @@
 #include "db.h"
 #include "db_internal.h"
 #include "err.h"
+#include "testdb.h"
 
 typedef struct fixture {
     db_backend_t backend;
     db_t *db;
-    char url[1024];
-    char dir[64];    /* SQLite: temp dir */
-    char schema[64]; /* PostgreSQL: per-case schema */
+    testdb_t t;
 } fixture_t;
 
 static db_backend_t k_sqlite = DB_SQLITE;
 static db_backend_t k_postgres = DB_POSTGRES;
-static int g_case;
-
-/* pg_isolated_url: base URL with search_path set to schema. */
-static void pg_isolated_url(char *out, size_t cap, const char *base, const char *schema)
-{
-    int n = snprintf(out, cap, "%s%coptions=-csearch_path%%3D%s", base,
-                     strchr(base, '?') ? '&' : '?', schema);
-    assert_true(n > 0 && (size_t)n < cap);
-}
 
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
     f->backend = *(db_backend_t *)*state;
     *state = f;
-    char err[512];
-    if (f->backend == DB_SQLITE) {
-        snprintf(f->dir, sizeof f->dir, "/tmp/bz_test_db_XXXXXX");
-        assert_non_null(mkdtemp(f->dir));
-        /* A missing parent directory is created by db_open. */
-        snprintf(f->url, sizeof f->url, "sqlite:%s/sub/test.db", f->dir);
-    } else {
-        const char *base = getenv("BIZOSAAS_TEST_PG_URL");
-        if (!base || !*base) return 0; /* the case skips */
-        snprintf(f->schema, sizeof f->schema, "bz_test_db_%d_%d", (int)getpid(), ++g_case);
-        db_t *db;
-        assert_int_equal(db_open(base, NULL, &db, err, sizeof err), 0);
-        char sql[160];
-        snprintf(sql, sizeof sql, "CREATE SCHEMA %s", f->schema);
-        assert_int_equal(db_exec(db, NULL, sql, DB_NOARGS), 0);
-        db_close(db);
-        pg_isolated_url(f->url, sizeof f->url, base, f->schema);
-    }
-    int rc = db_open(f->url, NULL, &f->db, err, sizeof err);
-    if (rc != 0) fail_msg("db_open: %s", err);
+    /* "sub/": a missing parent directory is created by db_open */
+    if (!testdb_prepare(&f->t, f->backend == DB_POSTGRES, "db", "sub/test.db")) return 0;
+    f->db = testdb_open(&f->t);
     assert_int_equal(
         db_exec(f->db, NULL,
                 "CREATE TABLE items (id TEXT PRIMARY KEY, n BIGINT, flag BOOLEAN, note TEXT)",
@@ -78,24 +51,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    if (f->backend == DB_SQLITE) {
-        db_close(f->db);
-        static const char *files[] = {"test.db", "test.db-wal", "test.db-shm"};
-        char p[160];
-        for (size_t i = 0; i < 3; i++) {
-            snprintf(p, sizeof p, "%s/sub/%s", f->dir, files[i]);
-            unlink(p);
-        }
-        snprintf(p, sizeof p, "%s/sub", f->dir);
-        rmdir(p);
-        rmdir(f->dir);
-    } else if (f->db) {
-        char sql[160];
-        snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE", f->schema);
-        db_rollback(f->db);
-        assert_int_equal(db_exec(f->db, NULL, sql, DB_NOARGS), 0);
-        db_close(f->db);
-    }
+    testdb_cleanup(&f->t, f->db);
     free(f);
     return 0;
 }
@@ -366,7 +322,7 @@ static void test_sqlite_specifics(void **state)
     if (f->backend != DB_SQLITE) skip();
     /* The parent directory was created private. */
     char p[160];
-    snprintf(p, sizeof p, "%s/sub", f->dir);
+    snprintf(p, sizeof p, "%s/sub", f->t.dir);
     struct stat st;
     assert_int_equal(stat(p, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0700);
@@ -384,7 +340,7 @@ static void test_sqlite_specifics(void **state)
     db_t *other;
     char err[256];
     assert_int_equal(
-        db_open(f->url, &(db_options_t){.connect_timeout_ms = 50}, &other, err, sizeof err), 0);
+        db_open(f->t.url, &(db_options_t){.connect_timeout_ms = 50}, &other, err, sizeof err), 0);
     assert_int_equal(db_begin(f->db, NULL, true), 0);
     assert_int_equal(db_begin(other, NULL, true), ERR_CONFLICT);
     assert_false(db_in_tx(other));

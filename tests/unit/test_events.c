@@ -20,6 +20,7 @@
 #include "events/events.h"
 #include "log.h"
 #include "migrate.h"
+#include "testdb.h"
 
 #define A "018f0000-0000-7000-8000-00000000000a"
 #define B "018f0000-0000-7000-8000-00000000000b"
@@ -27,34 +28,13 @@
 typedef struct fixture {
     db_t *db;
     bool pg;
-    char url[1024];
-    char schema[64];
-    char dir[64];
+    testdb_t t;
 } fixture_t;
-
-static int g_case;
 
 static int open_fixture(fixture_t *f)
 {
-    char err[512];
-    if (f->pg) {
-        const char *base = getenv("BIZOSAAS_TEST_PG_URL");
-        if (!base || !*base) return 0;
-        char sql[160];
-        snprintf(f->schema, sizeof f->schema, "bz_test_ev_%d_%d", (int)getpid(), ++g_case);
-        db_t *db;
-        assert_int_equal(db_open(base, NULL, &db, err, sizeof err), 0);
-        snprintf(sql, sizeof sql, "CREATE SCHEMA %s", f->schema);
-        assert_int_equal(db_exec(db, NULL, sql, DB_NOARGS), 0);
-        db_close(db);
-        snprintf(f->url, sizeof f->url, "%s%coptions=-csearch_path%%3D%s", base,
-                 strchr(base, '?') ? '&' : '?', f->schema);
-    } else {
-        snprintf(f->dir, sizeof f->dir, "/tmp/bz-test-ev-XXXXXX");
-        assert_non_null(mkdtemp(f->dir));
-        snprintf(f->url, sizeof f->url, "sqlite:%s/t.db", f->dir);
-    }
-    if (db_open(f->url, NULL, &f->db, err, sizeof err) != 0) fail_msg("db_open: %s", err);
+    if (!testdb_prepare(&f->t, f->pg, "ev", "t.db")) return 0;
+    f->db = testdb_open(&f->t);
     log_set_level(LOG_ERROR);
     assert_true(migrate_apply(f->db) > 0);
     return 0;
@@ -79,24 +59,7 @@ static int teardown(void **state)
 {
     fixture_t *f = *state;
     ev_unsubscribe_all();
-    if (f->db) {
-        db_rollback(f->db);
-        if (f->pg) {
-            char sql[160];
-            snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE", f->schema);
-            assert_int_equal(db_exec(f->db, NULL, sql, DB_NOARGS), 0);
-        }
-        db_close(f->db);
-    }
-    if (f->dir[0]) {
-        char path[128];
-        const char *files[] = {"t.db", "t.db-wal", "t.db-shm"};
-        for (int i = 0; i < 3; i++) {
-            snprintf(path, sizeof path, "%s/%s", f->dir, files[i]);
-            unlink(path);
-        }
-        rmdir(f->dir);
-    }
+    testdb_cleanup(&f->t, f->db);
     free(f);
     return 0;
 }
@@ -322,7 +285,7 @@ static void test_pg_seq_is_commit_order(void **state)
     if (!f->pg) skip();
     char err[512];
     db_t *db2;
-    assert_int_equal(db_open(f->url, NULL, &db2, err, sizeof err), 0);
+    assert_int_equal(db_open(f->t.url, NULL, &db2, err, sizeof err), 0);
     char first[40], second[40];
     assert_int_equal(db_begin(f->db, A, true), 0);
     assert_int_equal(ev_raise_db(f->db, A, "lead", "l1", "First", NULL, first), 0);
@@ -350,7 +313,7 @@ static void test_pg_locked_subscriber_is_skipped(void **state)
     raise_one(f->db, A, "l1", "LeadCreated", 1);
     char err[512];
     db_t *db2;
-    assert_int_equal(db_open(f->url, NULL, &db2, err, sizeof err), 0);
+    assert_int_equal(db_open(f->t.url, NULL, &db2, err, sizeof err), 0);
     ev_options_t o = opts();
     assert_int_equal(ev_deliver_pending(f->db, &o, 1000), 1); /* creates the row */
     raise_one(f->db, A, "l1", "LeadCreated", 2);

@@ -23,66 +23,31 @@
 #include "err.h"
 #include "log.h"
 #include "migrate.h"
+#include "testdb.h"
 
 typedef struct fixture {
     db_backend_t backend;
     db_t *db;
-    char url[1024];
-    char dir[64];
-    char schema[64];
+    testdb_t t;
 } fixture_t;
 
 static db_backend_t k_sqlite = DB_SQLITE;
 static db_backend_t k_postgres = DB_POSTGRES;
-static int g_case;
 
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
     f->backend = *(db_backend_t *)*state;
     *state = f;
-    char err[512];
-    if (f->backend == DB_SQLITE) {
-        snprintf(f->dir, sizeof f->dir, "/tmp/bz_test_migrate_XXXXXX");
-        assert_non_null(mkdtemp(f->dir));
-        snprintf(f->url, sizeof f->url, "sqlite:%s/m.db", f->dir);
-    } else {
-        const char *base = getenv("BIZOSAAS_TEST_PG_URL");
-        if (!base || !*base) return 0;
-        snprintf(f->schema, sizeof f->schema, "bz_test_migrate_%d_%d", (int)getpid(), ++g_case);
-        db_t *db;
-        assert_int_equal(db_open(base, NULL, &db, err, sizeof err), 0);
-        char sql[160];
-        snprintf(sql, sizeof sql, "CREATE SCHEMA %s", f->schema);
-        assert_int_equal(db_exec(db, NULL, sql, DB_NOARGS), 0);
-        db_close(db);
-        int n = snprintf(f->url, sizeof f->url, "%s%coptions=-csearch_path%%3D%s", base,
-                         strchr(base, '?') ? '&' : '?', f->schema);
-        assert_true(n > 0 && (size_t)n < sizeof f->url);
-    }
-    if (db_open(f->url, NULL, &f->db, err, sizeof err) != 0) fail_msg("db_open: %s", err);
+    if (testdb_prepare(&f->t, f->backend == DB_POSTGRES, "migrate", "m.db"))
+        f->db = testdb_open(&f->t);
     return 0;
 }
 
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    if (f->backend == DB_SQLITE) {
-        db_close(f->db);
-        static const char *files[] = {"m.db", "m.db-wal", "m.db-shm"};
-        char p[160];
-        for (size_t i = 0; i < 3; i++) {
-            snprintf(p, sizeof p, "%s/%s", f->dir, files[i]);
-            unlink(p);
-        }
-        rmdir(f->dir);
-    } else if (f->db) {
-        char sql[160];
-        snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE", f->schema);
-        db_rollback(f->db);
-        assert_int_equal(db_exec(f->db, NULL, sql, DB_NOARGS), 0);
-        db_close(f->db);
-    }
+    testdb_cleanup(&f->t, f->db);
     free(f);
     return 0;
 }
@@ -241,7 +206,7 @@ static void test_concurrent_migrators(void **state)
     fixture_t *f = get(state);
     size_t n;
     migrate_list(f->backend, &n);
-    racer_t r[3] = {{f->url, -100}, {f->url, -100}, {f->url, -100}};
+    racer_t r[3] = {{f->t.url, -100}, {f->t.url, -100}, {f->t.url, -100}};
     pthread_t t[3];
     log_set_level(LOG_WARN);
     for (int i = 0; i < 3; i++)

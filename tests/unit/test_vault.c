@@ -22,6 +22,7 @@
 #include "err.h"
 #include "log.h"
 #include "migrate.h"
+#include "testdb.h"
 
 #define A "018f0000-0000-7000-8000-00000000000a"
 #define B "018f0000-0000-7000-8000-00000000000b"
@@ -31,22 +32,18 @@
 typedef struct fixture {
     db_t *db;
     bool pg;
-    char url[1024];
-    char schema[64];
-    char dir[64];
+    testdb_t t;
     config_t cfg;
     bool have_cfg;
 } fixture_t;
-
-static int g_case;
 
 /* load_cfg: a config for the fixture, with master_key (NULL: key file). */
 static void load_cfg(fixture_t *f, const char *master_key)
 {
     if (f->have_cfg) config_cleanup(&f->cfg);
     char dd[128], du[1100], mk[128];
-    snprintf(dd, sizeof dd, "BIZOSAAS_DATA_DIR=%s", f->dir);
-    snprintf(du, sizeof du, "BIZOSAAS_DATABASE_URL=%s", f->url);
+    snprintf(dd, sizeof dd, "BIZOSAAS_DATA_DIR=%s", f->t.dir);
+    snprintf(du, sizeof du, "BIZOSAAS_DATABASE_URL=%s", f->t.url);
     snprintf(mk, sizeof mk, "BIZOSAAS_MASTER_KEY=%s", master_key ? master_key : "");
     char *env[] = {dd, du, mk, NULL};
     char err[256];
@@ -56,25 +53,8 @@ static void load_cfg(fixture_t *f, const char *master_key)
 
 static int setup_common(fixture_t *f)
 {
-    char err[512];
-    snprintf(f->dir, sizeof f->dir, "/tmp/bz-test-vault-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    if (f->pg) {
-        const char *base = getenv("BIZOSAAS_TEST_PG_URL");
-        if (!base || !*base) return 0;
-        char sql[160];
-        snprintf(f->schema, sizeof f->schema, "bz_test_vault_%d_%d", (int)getpid(), ++g_case);
-        db_t *db;
-        assert_int_equal(db_open(base, NULL, &db, err, sizeof err), 0);
-        snprintf(sql, sizeof sql, "CREATE SCHEMA %s", f->schema);
-        assert_int_equal(db_exec(db, NULL, sql, DB_NOARGS), 0);
-        db_close(db);
-        snprintf(f->url, sizeof f->url, "%s%coptions=-csearch_path%%3D%s", base,
-                 strchr(base, '?') ? '&' : '?', f->schema);
-    } else {
-        snprintf(f->url, sizeof f->url, "sqlite:%s/t.db", f->dir);
-    }
-    if (db_open(f->url, NULL, &f->db, err, sizeof err) != 0) fail_msg("db_open: %s", err);
+    if (!testdb_prepare(&f->t, f->pg, "vault", "t.db")) return 0;
+    f->db = testdb_open(&f->t);
     log_set_level(LOG_OFF);
     assert_true(migrate_apply(f->db) > 0);
     load_cfg(f, KEY1);
@@ -101,18 +81,7 @@ static int teardown(void **state)
 {
     fixture_t *f = *state;
     vault_stop();
-    if (f->db) {
-        db_rollback(f->db);
-        if (f->pg) {
-            char sql[160];
-            snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE", f->schema);
-            assert_int_equal(db_exec(f->db, NULL, sql, DB_NOARGS), 0);
-        }
-        db_close(f->db);
-    }
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
+    testdb_cleanup(&f->t, f->db);
     if (f->have_cfg) config_cleanup(&f->cfg);
     free(f);
     return 0;
@@ -327,7 +296,7 @@ static void test_rotation_with_key_file_via_admin(void **state)
     load_cfg(f, NULL); /* key file mode: generated on first start */
     assert_int_equal(vault_start(&f->cfg, f->db), 0);
     char path[128];
-    snprintf(path, sizeof path, "%s/master.key", f->dir);
+    snprintf(path, sizeof path, "%s/master.key", f->t.dir);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
