@@ -6,6 +6,7 @@
 
 #include "alloc.h"
 #include "contexts/identity/identity.h"
+#include "contexts/notify/notify.h"
 #include "contexts/vault/vault.h"
 #include "events/events.h"
 #include "gateway/gateway.h"
@@ -34,6 +35,7 @@ app_t *app_new(const config_t *cfg, const char *jwt_secret)
     identity_register(a->router);
     ev_register(a->router, cfg);
     vault_register(a->router);
+    notify_register(a->router);
     identity_configure(cfg, &a->auth);
     /* contexts: register here (one line each) */
     gw_register(a->router, cfg);
