@@ -4,6 +4,8 @@
 // /verify, SSO platforms, and the demo seed.
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { call, login, makeTenant, makeUser, session, uniq } from './identity_helpers.mjs';
@@ -169,17 +171,29 @@ test('SSO platforms list every portal with accessible per role', async () => {
   assertError(await call(srv, 'GET', '/sso/platforms'), 401, 'unauthorized');
 });
 
-test('the embedded default seeds a demo tenant and logs its logins once', { skip: isPostgres() }, async () => {
-  const lines = srv.stderr().filter((l) => l.includes('demo login'));
-  assert.equal(lines.length, 4, srv.stderr().join('\n'));
-  const logins = lines.map((l) => JSON.parse(l));
+test('the embedded default seeds a demo tenant; its logins go to a 0600 file, never the log', { skip: isPostgres() }, async () => {
+  const file = path.join(srv.dataDir, 'demo-logins.txt');
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  const logins = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const [email, role, password] = l.trim().split(/\s+/);
+      return { email, role, password };
+    });
   assert.deepEqual(logins.map((l) => l.role).sort(), ['client', 'manager', 'super_admin', 'tenant_admin']);
   for (const l of logins) {
     const r = await login(srv, l.email, l.password);
     assert.equal(r.status, 200, r.text);
+    // secrets never appear in logs
+    assert.ok(!srv.stderr().some((line) => line.includes(l.password)), 'a demo password is in the log');
   }
-  // a second process on the same database does not seed or print again
+  assert.equal(srv.stderr().filter((l) => l.includes('demo-logins.txt')).length, 1);
+  // a second process on the same database does not seed again
+  const before = fs.readFileSync(file, 'utf8');
   const srv2 = await startServer({ env: { BIZOSAAS_DATABASE_URL: `sqlite:${srv.dataDir}/bizosaas.db` } });
   await srv2.stop();
-  assert.equal(srv2.stderr().filter((l) => l.includes('demo login')).length, 0);
+  assert.equal(srv2.stderr().filter((l) => l.includes('demo tenant seeded')).length, 0);
+  assert.equal(fs.readFileSync(file, 'utf8'), before);
 });

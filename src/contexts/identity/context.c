@@ -1,11 +1,15 @@
 /* context.c — identity's startup wiring and the helpers its files share:
  * settings captured once, hashing of high-entropy secrets, the switch to a
  * platform-scope transaction, audit and mail writes. */
+#include <fcntl.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <errno.h>
 
 #include "err.h"
 #include "http.h"
@@ -68,6 +72,31 @@ int idn__mail(db_t *db, const char *tenant_id, const char *to, const char *subje
     return repo_mail_insert(db, tenant_id, to, subject, body);
 }
 
+/* seed_demo_file: seeds the demo tenant and writes its logins to
+ * <data_dir>/demo-logins.txt (mode 0600) rather than to the log: passwords
+ * never go into logs, and scripts/run.sh prints the file in its banner. */
+static int seed_demo_file(db_t *db)
+{
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof path, "%s/demo-logins.txt", idn__cfg->data_dir);
+    if (n < 0 || (size_t)n >= sizeof path) return -1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0) close(fd);
+        log_error("identity: cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "# BizOSaaS demo logins (tenant \"demo\"); change them or run "
+               "`bizosaas admin seed-demo`\n");
+    int rc = idn__seed_demo(db, f);
+    if (fclose(f) != 0 && rc == 0) rc = ERR_IO;
+    if (rc < 0) return -1;
+    log_kv(LOG_WARN, "demo tenant seeded; its logins are in this file (mode 0600)", "file", path,
+           NULL);
+    return 0;
+}
+
 int identity_start(db_t *db)
 {
     if (config_error[0]) {
@@ -93,5 +122,5 @@ int identity_start(db_t *db)
         return -1;
     }
     if (n > 0) return 0;
-    return idn__seed_demo(db, NULL) < 0 ? -1 : 0;
+    return seed_demo_file(db);
 }

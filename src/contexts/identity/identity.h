@@ -28,14 +28,15 @@ void identity_configure(const config_t *cfg, auth_config_t *auth);
 /* identity_start: startup work needing the database: starts the SMTP
  * sender when configured, purges expired token rows and, in development
  * on the embedded default (SQLite) with no tenant yet, seeds the demo
- * tenant and logs its logins once. Returns 0, or -1 (logged) when
+ * tenant and writes its logins to <data_dir>/demo-logins.txt (mode 0600). Returns 0, or -1 (logged) when
  * identity_configure met a bad configuration or SMTP cannot run. */
 int identity_start(db_t *db);
 
 /* idn__seed_demo: creates (or, when it exists, resets the passwords of) the
  * demo tenant (slug "demo", domain "localhost") with one user per role,
- * all with one new generated password. The logins are written to out when
- * non-NULL, else logged once. Returns 0 or a negative ERR_*. */
+ * all with one new generated password. The logins ("email role password"
+ * lines) are written to out when non-NULL — never to the log. Returns 0 or
+ * a negative ERR_*. */
 int idn__seed_demo(db_t *db, FILE *out);
 
 /* identity_admin_main: `bizosaas admin <command>` — seed-demo,

@@ -90,14 +90,9 @@ int idn__seed_demo(db_t *db, FILE *out)
         db_rollback(db);
         goto done;
     }
-    for (size_t i = 0; i < N_DEMO; i++) {
-        const char *role = auth_role_name(demo_users[i].role);
-        if (out)
-            fprintf(out, "%-32s %-13s %s\n", demo_users[i].email, role, pw);
-        else
-            log_kv(LOG_WARN, "demo login (shown once; change it or run `bizosaas admin seed-demo`)",
-                   "email", demo_users[i].email, "role", role, "password", pw, NULL);
-    }
+    for (size_t i = 0; out && i < N_DEMO; i++)
+        fprintf(out, "%-32s %-13s %s\n", demo_users[i].email, auth_role_name(demo_users[i].role),
+                pw);
 done:
     sodium_memzero(pw, sizeof pw);
     arena_free(a);
