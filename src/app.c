@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "fault.h"
+#include "log.h"
 #include "contexts/identity/identity.h"
 #include "contexts/notify/notify.h"
 #include "contexts/vault/vault.h"
@@ -45,8 +47,19 @@ app_t *app_new(const config_t *cfg, const char *jwt_secret)
 
 int app_start(app_t *app, db_t *db)
 {
-    (void)app;
-    (void)db;
+    if (app->cfg->faults && *app->cfg->faults) {
+        /* a test seam: never armed in production, never silently ignored */
+        if (!config_is_dev(app->cfg)) {
+            log_error("BIZOSAAS_FAULTS is a test setting: refused outside development");
+            return -1;
+        }
+        if (fault_configure(app->cfg->faults) < 0) {
+            log_error("BIZOSAAS_FAULTS: expected \"point:N[,point:N...]\" (N >= 1), got \"%s\"",
+                      app->cfg->faults);
+            return -1;
+        }
+        log_warn("fault injection armed: %s", app->cfg->faults);
+    }
     if (vault_start(app->cfg, db) < 0) return -1;
     if (ev_start(app->cfg) < 0) return -1;
     if (identity_start(db) < 0) return -1;

@@ -98,6 +98,8 @@ static const setting_t settings[] = {
      "first retry delay of a failing subscriber; doubles per attempt (capped at 5 minutes)"},
     {"EVENTS_POLL_MS", C_INT, OFF(events_poll_ms), "50", 1, 60000,
      "how often the event dispatcher and relay look for new events when idle"},
+    {"FAULTS", C_STR, OFF(faults), "", 0, 0,
+     "test-only fault injection \"point:N,...\" (development only; see src/kernel/fault.h)"},
     {"EVENTS_TEST_DIR", C_STR, OFF(events_test_dir), "", 0, 0,
      "tests only: registers the test.recorder and test.flaky subscribers writing here"},
     {"MASTER_KEY", C_STR, OFF(master_key), "", 0, 0,
