@@ -39,6 +39,15 @@ int identity_start(db_t *db);
  * a negative ERR_*. */
 int idn__seed_demo(db_t *db, FILE *out);
 
+/* identity_mail_staff: queues one mail (mail_outbox: SMTP when configured,
+ * else the development mailbox) to every active user of tenant_id holding
+ * a role in the roles mask (enum auth_role), inside the caller's open
+ * transaction on db (tenant or platform scope). Returns the number of mails
+ * queued (0 when nobody holds the roles), ERR_VALIDATION for bad arguments,
+ * or a database error. */
+int identity_mail_staff(db_t *db, const char *tenant_id, unsigned roles, const char *subject,
+                        const char *body);
+
 /* identity_admin_main: `bizosaas admin <command>` — seed-demo,
  * create-tenant --name N --slug S [--domain D], create-user --tenant SLUG
  * --email E --role R [--password P], reset-password --tenant SLUG --email E
