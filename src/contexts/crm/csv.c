@@ -142,7 +142,9 @@ void csv_write_field(buf_t *b, const char *s)
     }
     size_t n = strlen(s);
     bool formula = strchr("=@\t\r", s[0]) || ((s[0] == '+' || s[0] == '-') && !number_like(s + 1));
-    bool quote = formula || strpbrk(s, ",\"\r\n") || s[0] == ' ' || s[n - 1] == ' ';
+    /* a leading byte-order mark would be taken for the file's own */
+    bool bom = n >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3);
+    bool quote = formula || bom || strpbrk(s, ",\"\r\n") || s[0] == ' ' || s[n - 1] == ' ';
     if (!quote) {
         buf_append(b, s, n);
         return;
