@@ -48,8 +48,8 @@ function wrk(url, tok, script, dir) {
   }
   const out = execFileSync('wrk', [...args, url], { encoding: 'utf8' });
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)?.[1];
-  const p50 = /50%\s+(\S+)/.exec(out)?.[1];
-  const p99 = /99%\s+(\S+)/.exec(out)?.[1];
+  const p50 = /^\s+50%\s+(\S+)/m.exec(out)?.[1];
+  const p99 = /^\s+99%\s+(\S+)/m.exec(out)?.[1];
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] || '0';
   return { rps: Number(rps), p50, p99, non2xx: Number(non2xx) };
 }
@@ -60,7 +60,9 @@ request = function()
   counter = counter + 1
   local body = string.format('{"name":"Bench Lead %d","email":"lead%d-%d@bench.example","phone":"+1 555 %07d","company":"Co %d","company_size":%d,"budget":%d,"services":["seo","ppc"],"message":"bench"}',
     counter, counter, math.random(1, 1000000000), counter % 10000000, counter % 97, (counter * 7) % 2000, (counter * 13) % 20000)
-  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+  -- the -H headers live in wrk.headers; a headers argument would replace them
+  wrk.headers["Content-Type"] = "application/json"
+  return wrk.format("POST", nil, nil, body)
 end
 `;
 
@@ -92,7 +94,7 @@ async function run(label, dbUrl) {
     const create = wrk(`${base}/api/v1/crm/leads`, tok, POST, dir);
     const list = wrk(`${base}/api/v1/crm/leads?limit=50&sort=score`, tok, null, dir);
     const n = await (await fetch(`${base}/api/v1/crm/leads?limit=1`, { headers: { authorization: `Bearer ${tok}` } })).json();
-    if (!n.items?.length) throw new Error('no leads were created');
+    if (!n.items?.length) throw new Error(`no leads were created: ${JSON.stringify(n)} ${JSON.stringify(create)}`);
     console.log(`${label.padEnd(10)} create: ${create.rps.toFixed(0).padStart(6)} req/s (p50 ${create.p50}, p99 ${create.p99}, non-2xx ${create.non2xx})`);
     console.log(`${''.padEnd(10)} list 50: ${list.rps.toFixed(0).padStart(6)} req/s (p50 ${list.p50}, p99 ${list.p99}, non-2xx ${list.non2xx})`);
   } finally {
