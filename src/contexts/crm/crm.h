@@ -32,8 +32,8 @@ int crm_start(const config_t *cfg, db_t *db);
  *     phone, company, website, company_size, budget, services, message,
  *     status, owner_id optional; unknown fields refused);
  *   - scores the lead with the original rule;
- *   - stores it with status "new" (unless fields say otherwise) and source
- *     (NULL: fields' "source", else "api");
+ *   - stores it with status "new" (unless fields say otherwise) and the
+ *     source named in fields, else the source argument, else "api";
  *   - raises LeadCreated and LeadScored in the same transaction (so they
  *     exist iff the lead does).
  * A lead with the same e-mail or the same normalized phone as an existing
