@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "contexts/crm/crm.h"
 #include "fault.h"
 #include "log.h"
 #include "contexts/identity/identity.h"
@@ -40,6 +41,7 @@ app_t *app_new(const config_t *cfg, const char *jwt_secret)
     notify_register(a->router);
     identity_configure(cfg, &a->auth);
     /* contexts: register here (one line each) */
+    crm_register(a->router);
     gw_register(a->router, cfg);
     openapi_register(a->router); /* built at the first request, from the whole table */
     return a;
@@ -64,6 +66,7 @@ int app_start(app_t *app, db_t *db)
     if (ev_start(app->cfg) < 0) return -1;
     if (identity_start(db) < 0) return -1;
     /* contexts: startup work needing the database here (one call each, return on error) */
+    if (crm_start(app->cfg, db) < 0) return -1;
     if (gw_start(db) < 0) return -1; /* after the contexts: it registers those that exist */
     return 0;
 }

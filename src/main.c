@@ -19,6 +19,7 @@
 #include "migrate.h"
 #include "server.h"
 #include "spec/spec.h"
+#include "contexts/crm/crm.h"
 #include "contexts/identity/identity.h"
 #include "contexts/vault/vault.h"
 
@@ -35,6 +36,7 @@ static void usage(FILE *out)
             "  bizosaas spec list|show|draft|archive|status|check   OpenSpec workflow\n"
             "  bizosaas admin seed-demo|create-tenant|create-user|reset-password|unlock-user\n"
             "  bizosaas admin rotate-master-key [--new-key HEX] | verify-audit\n"
+            "  bizosaas import leads FILE --tenant SLUG     import leads from a CSV file\n"
             "  bizosaas version                             print the version\n"
             "  bizosaas --help                              this help\n\n",
             BZ_VERSION);
@@ -247,6 +249,23 @@ static int cmd_admin(int argc, char **argv)
     return rc;
 }
 
+/* cmd_import: `bizosaas import leads FILE --tenant SLUG` (the CRM's CSV import). */
+static int cmd_import(int argc, char **argv)
+{
+    config_t cfg;
+    char err[512];
+    if (config_load(&cfg, NULL, environ, err, sizeof err) < 0) {
+        fprintf(stderr, "bizosaas: configuration error: %s\n", err);
+        config_cleanup(&cfg);
+        return 1;
+    }
+    log_set_level((enum log_level)cfg.log_level);
+    if (db_url_backend(cfg.database_url) == DB_SQLITE) mkdir(cfg.data_dir, 0700);
+    int rc = crm_import_main(argc, argv, &cfg);
+    config_cleanup(&cfg);
+    return rc;
+}
+
 /* cmd_spec: `bizosaas spec …` — the OpenSpec workflow over this binary's routes. */
 static int cmd_spec(int argc, char **argv)
 {
@@ -282,6 +301,7 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "spec")) return cmd_spec(argc - 1, argv + 1);
     if (!strcmp(argv[1], "admin")) return cmd_admin(argc, argv);
+    if (!strcmp(argv[1], "import")) return cmd_import(argc, argv);
     opts_t o = {0};
     if (parse_opts(argc, argv, &o) < 0) return 2;
     if (!strcmp(argv[1], "serve")) return cmd_serve(&o);

@@ -28,7 +28,7 @@ test('builtin contexts are registered at start with their targets', async () => 
   assert.equal(byName['auth-service']?.target, 'builtin:identity');
   assert.equal(byName['auth-service'].breaker.state, 'closed');
   // a context this build does not have is not served as a stub
-  assert.equal(byName['django-crm'], undefined);
+  assert.equal(byName['saleor-backend'], undefined);
   const h = await request(srv, 'GET', '/health');
   assert.equal(h.json.services['auth-service'].status, 'healthy', show(h));
   assert.equal(h.json.services['auth-service'].breaker, 'closed');
@@ -60,7 +60,7 @@ test('admin API: validation, duplicates, permission', async () => {
     [{ name: 'Bad Name', target: 'builtin:identity' }, 'name'],
     [{ name: 'services', target: 'builtin:identity' }, 'name'],
     [{ name: 'x1', target: 'builtin:nope' }, 'target'],
-    [{ name: 'x2', target: 'builtin:crm' }, 'target'],
+    [{ name: 'x2', target: 'builtin:commerce' }, 'target'],
     [{ name: 'x3', target: 'ftp://host/' }, 'target'],
     [{ name: 'x4', target: 'https://127.0.0.1:9/base' }, 'target'],
     [{ name: 'x9', target: 'http://127.0.0.1:99999/base' }, 'target'],
