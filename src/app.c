@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "contexts/cms/cms.h"
 #include "contexts/identity/identity.h"
 #include "contexts/vault/vault.h"
 #include "events/events.h"
@@ -36,6 +37,7 @@ app_t *app_new(const config_t *cfg, const char *jwt_secret)
     vault_register(a->router);
     identity_configure(cfg, &a->auth);
     /* contexts: register here (one line each) */
+    cms_register(a->router, cfg);
     gw_register(a->router, cfg);
     openapi_register(a->router); /* built at the first request, from the whole table */
     return a;
@@ -49,6 +51,7 @@ int app_start(app_t *app, db_t *db)
     if (ev_start(app->cfg) < 0) return -1;
     if (identity_start(db) < 0) return -1;
     /* contexts: startup work needing the database here (one call each, return on error) */
+    if (cms_start(db) < 0) return -1;
     if (gw_start(db) < 0) return -1; /* after the contexts: it registers those that exist */
     return 0;
 }
@@ -59,6 +62,7 @@ const auth_config_t *app_auth(const app_t *app) { return &app->auth; }
 void app_free(app_t *app)
 {
     if (!app) return;
+    cms_stop();
     ev_stop();
     gw_stop();
     vault_stop();
