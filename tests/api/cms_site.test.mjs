@@ -55,6 +55,9 @@ test('a published page renders with title, description, canonical and Open Graph
   assert.match(r.text, /<p>Hello <em>world<\/em><\/p><img src="x">/);
   assert.match(r.text, /<a class="button" href="\/contact">Call &lt;us&gt;<\/a>/);
   assert.ok(!/<script/i.test(r.text), 'no script element on a page without a form');
+  const csp = r.headers['content-security-policy'];
+  assert.match(csp, /script-src 'sha256-[A-Za-z0-9+/=]+'/);
+  assert.ok(!csp.includes('unsafe-inline\'; script') && !/script-src[^;]*unsafe/.test(csp), csp);
   assert.ok(!/onerror|alert\(2\)/.test(r.text));
   // behind a TLS proxy the canonical URL is https
   const tls = await hostReq(srv, 'GET', p.path, { host: A.host, headers: { Accept: 'text/html', 'X-Forwarded-Proto': 'https' } });

@@ -153,6 +153,8 @@ void cms__render_not_found(buf_t *out, const cms_site_ctx_t *s);
  * with each field's error and the submitted values. */
 void cms__render_form_result(buf_t *out, const cms_site_ctx_t *s, json_t *form, json_t *values,
                              json_t *errors);
+/* cms__render_csp: the Content-Security-Policy of rendered pages (static). */
+const char *cms__render_csp(void);
 /* cms__render_form: a form's HTML (action /contact), values/errors may be NULL. */
 void cms__render_form(buf_t *out, json_t *form, json_t *values, json_t *errors);
 

@@ -350,15 +350,15 @@ int cms__page_delete(db_t *db, const char *tenant, const char *id, const char **
                               "SELECT count(*) FROM cms_pages WHERE tenant_id = $1 AND parent_id = $2",
                               DB_ARGS(DB_TEXT(tenant), DB_TEXT(id)));
     if (rc < 0) return rc;
+    if (kids > 0) { /* children name it, so it is this tenant's page */
+        *why = "the page has child pages: move or delete them first";
+        return ERR_CONFLICT;
+    }
     int64_t n = 0;
     if ((rc = db_exec(db, &n, "DELETE FROM cms_pages WHERE tenant_id = $1 AND id = $2",
                       DB_ARGS(DB_TEXT(tenant), DB_TEXT(id)))) < 0)
         return rc;
     if (n == 0) return ERR_NOT_FOUND;
-    if (kids > 0) {
-        *why = "the page has child pages: move or delete them first";
-        return ERR_CONFLICT;
-    }
     if ((rc = db_exec(db, NULL, "DELETE FROM cms_revisions WHERE tenant_id = $1 AND page_id = $2",
                       DB_ARGS(DB_TEXT(tenant), DB_TEXT(id)))) < 0)
         return rc;

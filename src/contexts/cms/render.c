@@ -6,6 +6,8 @@
  * rich text, already sanitized on save, is sanitized again here so a
  * tampered row cannot inject markup either. URLs in attributes are checked
  * with cms_url_allowed before they are written. */
+#include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,7 +48,7 @@ static const char css[] =
  * the answer in place; without it the browser posts the form and gets a
  * page back. Server text is only ever set with textContent. */
 static const char form_js[] =
-    "<script>document.querySelectorAll('form[data-cms-form]').forEach(function(f){"
+    "document.querySelectorAll('form[data-cms-form]').forEach(function(f){"
     "f.addEventListener('submit',function(e){if(!window.fetch)return;e.preventDefault();var d={};"
     "new FormData(f).forEach(function(v,k){if(k in d){if(!Array.isArray(d[k]))d[k]=[d[k]];"
     "d[k].push(v)}else d[k]=v});f.querySelectorAll('[data-multiple]').forEach(function(s){"
@@ -58,7 +60,31 @@ static const char form_js[] =
     "var t=document.createElement('div');t.className='thanks';t.setAttribute('role','status');"
     "t.textContent=j.message||'Thank you!';f.replaceWith(t);return}var fs=j.error&&j.error.fields||{};"
     "for(var k in fs){var n=f.querySelector('[data-error-for=\"'+k+'\"]');if(n)n.textContent=fs[k]}"
-    "}).catch(function(){f.submit()})})})</script>";
+    "}).catch(function(){f.submit()})})})";
+
+static char g_csp[256];
+static pthread_once_t g_csp_once = PTHREAD_ONCE_INIT;
+
+/* make_csp: the page's only script is form_js, allowed by its hash; images
+ * may come from anywhere over http(s) (rich text links them), styles are
+ * the inline sheet. */
+static void make_csp(void)
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)form_js, sizeof form_js - 1);
+    char b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+    sodium_bin2base64(b64, sizeof b64, h, sizeof h, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(g_csp, sizeof g_csp,
+             "default-src 'self'; img-src 'self' http: https:; style-src 'unsafe-inline'; "
+             "script-src 'sha256-%s'; form-action 'self'; frame-ancestors 'self'; base-uri 'none'",
+             b64);
+}
+
+const char *cms__render_csp(void)
+{
+    pthread_once(&g_csp_once, make_csp);
+    return g_csp;
+}
 
 static void head(buf_t *out, const cms_site_ctx_t *s, const char *title, const char *desc,
                  const char *path_and_query, const char *og_type, const char *og_image,
@@ -154,7 +180,11 @@ static void foot(buf_t *out, const cms_site_ctx_t *s, bool with_js)
     A("</main>\n<footer><p>&copy; ");
     E(*s->site_name ? s->site_name : "");
     A(" &middot; <a href=\"/sitemap.xml\">Sitemap</a></p></footer>\n");
-    if (with_js) A(form_js);
+    if (with_js) {
+        A("<script>");
+        A(form_js);
+        A("</script>\n");
+    }
     A("</body></html>\n");
 }
 

@@ -41,6 +41,7 @@
 #define HOST_SLOTS 64
 #define PAGE_NUM_MAX 10000
 #define MEDIA_FILE_MAX (64 * 1024 * 1024)
+#define CACHE_ENTRY_MAX (512 * 1024) /* larger pages are rendered every time */
 
 /* ---- tenant by host ---- */
 
@@ -194,7 +195,7 @@ static bool cache_get(const char *key, int64_t version, http_res_t *res)
 
 static void cache_put(const char *key, int64_t version, const char *ctype, const char *body, size_t len)
 {
-    if (cms__cfg->cms_page_cache_entries == 0) return;
+    if (cms__cfg->cms_page_cache_entries == 0 || len > CACHE_ENTRY_MAX) return;
     pthread_mutex_lock(&g_cache_mu);
     unsigned b = key_hash(key);
     cache_entry_t *e = g_cache[b];
@@ -279,8 +280,17 @@ static void site_ctx(http_req_t *req, const char *tenant, cms_site_ctx_t *s)
                   : NULL;
 }
 
+/* html_headers: what every rendered page carries. */
+static void html_headers(http_res_t *res)
+{
+    http_set_header(res, "Content-Security-Policy", cms__render_csp());
+    http_set_header(res, "Referrer-Policy", "strict-origin-when-cross-origin");
+    http_set_header(res, "Cache-Control", "no-cache");
+}
+
 static void send_html(http_res_t *res, int status, buf_t *b)
 {
+    html_headers(res);
     http_text(res, status, "text/html; charset=utf-8", b->p ? b->p : "", b->n);
     buf_cleanup(b);
 }
@@ -383,7 +393,10 @@ static int site_page(http_req_t *req, http_res_t *res)
         return cms__public_end(req, res, rc);
     }
     const char *key = arena_printf(req->arena, "%s|%s|%s|%d", tenant, base_url(req), path, page);
-    if (!cache_get(key, version, res)) rc = render_live(req, res, tenant, path, page, key, version);
+    if (cache_get(key, version, res))
+        html_headers(res);
+    else
+        rc = render_live(req, res, tenant, path, page, key, version);
     return cms__public_end(req, res, rc);
 }
 
