@@ -57,7 +57,7 @@ test('a published page renders with title, description, canonical and Open Graph
   assert.ok(!/<script/i.test(r.text), 'no script element on a page without a form');
   const csp = r.headers['content-security-policy'];
   assert.match(csp, /script-src 'sha256-[A-Za-z0-9+/=]+'/);
-  assert.ok(!csp.includes('unsafe-inline\'; script') && !/script-src[^;]*unsafe/.test(csp), csp);
+  assert.ok(!/script-src[^;]*unsafe/.test(csp), csp);
   assert.ok(!/onerror|alert\(2\)/.test(r.text));
   // behind a TLS proxy the canonical URL is https
   const tls = await hostReq(srv, 'GET', p.path, { host: A.host, headers: { Accept: 'text/html', 'X-Forwarded-Proto': 'https' } });
