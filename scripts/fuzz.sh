@@ -4,6 +4,7 @@
 #   scripts/fuzz.sh [seconds]          the HTTP request parser (default 30 s)
 #   scripts/fuzz.sh spec [seconds]     the OpenSpec spec parser
 #   scripts/fuzz.sh csv [seconds]      the CRM's CSV reader and writer
+#   scripts/fuzz.sh cms [seconds]      the CMS's rich-text HTML sanitizer
 #
 # Builds tests/fuzz/fuzz_http_parse.c with clang -fsanitize=fuzzer,address,
 # undefined (straight from the sources: the parser needs no other module),
@@ -19,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 target=http
-if [[ "${1:-}" == "spec" || "${1:-}" == "http" || "${1:-}" == "csv" ]]; then
+if [[ "${1:-}" == "spec" || "${1:-}" == "http" || "${1:-}" == "csv" || "${1:-}" == "cms" ]]; then
     target="$1"
     shift
 fi
@@ -64,6 +65,22 @@ if [[ "$target" == "csv" ]]; then
     printf 'name,email\r\n"a ""b""",x@y.z\r\n"multi\nline",\n' >"$corpus/seed1"
     set +e
     "$bin" -max_total_time="$secs" -max_len=4096 -artifact_prefix="$artifacts/" "$corpus"
+    rc=$?
+    set -e
+    [[ $rc -eq 0 ]] && echo "fuzz.sh: no crash in ${secs}s" || echo "fuzz.sh: FAILED (exit $rc)" >&2
+    exit "$rc"
+fi
+if [[ "$target" == "cms" ]]; then
+    bin="build-fuzz/fuzz_cms_sanitize"
+    clang -std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+        -Isrc/kernel tests/fuzz/fuzz_cms_sanitize.c src/contexts/cms/sanitize.c \
+        src/kernel/str.c src/kernel/alloc.c -o "$bin"
+    corpus="$(mktemp -d /tmp/bizosaas-fuzz-cms.XXXXXX)"
+    trap 'rm -rf "$corpus"' EXIT
+    set +e
+    "$bin" -max_total_time="$secs" -max_len=8192 -artifact_prefix="$artifacts/" \
+        "$corpus" tests/fuzz/corpus/cms
     rc=$?
     set -e
     [[ $rc -eq 0 ]] && echo "fuzz.sh: no crash in ${secs}s" || echo "fuzz.sh: FAILED (exit $rc)" >&2

@@ -8,6 +8,7 @@
 #include "contexts/crm/crm.h"
 #include "fault.h"
 #include "log.h"
+#include "contexts/cms/cms.h"
 #include "contexts/identity/identity.h"
 #include "contexts/notify/notify.h"
 #include "contexts/vault/vault.h"
@@ -42,6 +43,7 @@ app_t *app_new(const config_t *cfg, const char *jwt_secret)
     identity_configure(cfg, &a->auth);
     /* contexts: register here (one line each) */
     crm_register(a->router);
+    cms_register(a->router, cfg);
     gw_register(a->router, cfg);
     openapi_register(a->router); /* built at the first request, from the whole table */
     return a;
@@ -67,6 +69,7 @@ int app_start(app_t *app, db_t *db)
     if (identity_start(db) < 0) return -1;
     /* contexts: startup work needing the database here (one call each, return on error) */
     if (crm_start(app->cfg, db) < 0) return -1;
+    if (cms_start(db) < 0) return -1;
     if (gw_start(db) < 0) return -1; /* after the contexts: it registers those that exist */
     return 0;
 }
@@ -77,6 +80,7 @@ const auth_config_t *app_auth(const app_t *app) { return &app->auth; }
 void app_free(app_t *app)
 {
     if (!app) return;
+    cms_stop();
     ev_stop();
     gw_stop();
     vault_stop();

@@ -108,6 +108,14 @@ static const setting_t settings[] = {
      "platform admin bearer token for /api/brain/services (at least 32 characters); empty = off"},
     {"HEALTH_INTERVAL_MS", C_INT, OFF(health_interval_ms), "30000", 100, 86400000,
      "gateway: how often each HTTP upstream's health path is checked"},
+    {"CMS_MEDIA_MAX_BYTES", C_INT, OFF(cms_media_max_bytes), "1048576", 1, BIG,
+     "cms: largest image upload (413 above; MAX_BODY_BYTES also applies)"},
+    {"CMS_SCHEDULE_INTERVAL_MS", C_INT, OFF(cms_schedule_interval_ms), "30000", 50, 86400000,
+     "cms: how often pages whose publish_at has come are published"},
+    {"CMS_BLOG_PAGE_SIZE", C_INT, OFF(cms_blog_page_size), "10", 1, 100,
+     "cms: blog posts per page of a blog index on the marketing site"},
+    {"CMS_PAGE_CACHE_ENTRIES", C_INT, OFF(cms_page_cache_entries), "1024", 0, 1000000,
+     "cms: rendered pages kept in memory per process (0 = no cache)"},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

@@ -43,6 +43,8 @@ typedef struct config {
     char *master_key;      /* vault master key (64 hex); empty = DATA_DIR/master.key */
     char *admin_token;     /* platform admin bearer token (>= 32 chars); empty = none */
     int64_t health_interval_ms; /* gateway: active health checks of HTTP upstreams */
+    int64_t cms_media_max_bytes, cms_schedule_interval_ms, cms_blog_page_size,
+        cms_page_cache_entries; /* cms: uploads, scheduled publishing, site */
     /* [service.NAME] sections of the INI file, as given (the gateway
      * validates the values at start-up; config validates the keys) */
     struct config_service *services;

@@ -49,6 +49,9 @@ enum route_flags {
                               (every tenant visible); other callers their tenant's */
     RT_GATEWAY = 1u << 4,  /* /api/brain/{service}/{path...}: re-routed by the gateway
                               (http_set_gateway) before anything else happens */
+    RT_FALLBACK = 1u << 5, /* matched only when no other route has the path (under any
+                              method): the marketing site's "/{path...}" must not turn a
+                              405 or a JSON 404 elsewhere into a page */
 };
 
 #define HTTP_MAX_PARAMS 8

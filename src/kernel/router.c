@@ -206,9 +206,15 @@ int router_match(const router_t *r, str_t method, str_t path, arena_t *arena, ro
     bool any_path = false;
     unsigned allowed = 0; /* bit per method in the list below */
     static const char *methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+    const entry_t *fallback = NULL;
     for (size_t i = 0; i < r->n; i++) {
         const entry_t *e = &r->v[i];
         if (!entry_matches(e, segs, nsegs, m, arena, false)) continue;
+        if (e->route->flags & RT_FALLBACK) {
+            if (method_matches(e->route, method) && (!fallback || e->nsegs > fallback->nsegs))
+                fallback = e;
+            continue;
+        }
         any_path = true;
         for (unsigned k = 0; k < 7; k++)
             if (strcmp(e->route->method, methods[k]) == 0) allowed |= 1u << k;
@@ -217,6 +223,7 @@ int router_match(const router_t *r, str_t method, str_t path, arena_t *arena, ro
             (e->nlit == best->nlit && e->nsegs > best->nsegs))
             best = e;
     }
+    if (!best && !any_path) best = fallback;
     if (best) {
         /* Capturing can still fail: a malformed %-escape in a parameter. */
         if (!entry_matches(best, segs, nsegs, m, arena, true)) return ERR_BAD_REQUEST;

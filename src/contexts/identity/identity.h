@@ -32,6 +32,12 @@ void identity_configure(const config_t *cfg, auth_config_t *auth);
  * identity_configure met a bad configuration or SMTP cannot run. */
 int identity_start(db_t *db);
 
+/* identity_tenant_by_host: the id of the active tenant whose domains list
+ * host (lower-case, without port) into out. Runs in the caller's open
+ * transaction, which must be in platform scope (tenants are row-level
+ * secured). ERR_NOT_FOUND when no tenant has it; the oldest wins if two do. */
+int identity_tenant_by_host(db_t *db, const char *host, char out[64]);
+
 /* idn__seed_demo: creates (or, when it exists, resets the passwords of) the
  * demo tenant (slug "demo", domain "localhost") with one user per role,
  * all with one new generated password. The logins ("email role password"

@@ -1,0 +1,28 @@
+/* site.h — the marketing site's routes and the public-traffic helpers the
+ * delivery API shares (CMS-internal). */
+#ifndef BZ_CMS_SITE_H
+#define BZ_CMS_SITE_H
+
+#include <stdbool.h>
+
+#include "http.h"
+#include "router.h"
+
+/* cms__site_register: "/", "/{path...}" (RT_FALLBACK), /sitemap.xml,
+ * /robots.txt, /contact, /media/{tenant}/{file}. */
+void cms__site_register(router_t *r);
+
+/* cms__public_begin: for RT_PUBLIC | RT_NO_TX handlers: finds the tenant
+ * of the Host header and opens a transaction in its scope on req->db.
+ * On failure writes the JSON error (404 unknown host, 503 database) and
+ * returns it; on success the caller must end with cms__public_end. */
+int cms__public_begin(http_req_t *req, http_res_t *res, bool write, char tenant[64]);
+/* cms__public_end: commits when rc is 0 and the response is not an error,
+ * else rolls back. Returns 0 (the value RT_NO_TX handlers return). */
+int cms__public_end(http_req_t *req, http_res_t *res, int rc);
+
+/* cms__rfc3339_ok: "YYYY-MM-DDTHH:MM:SS(.fff)Z" (the form times are stored
+ * in, so they compare as text). */
+bool cms__rfc3339_ok(const char *s);
+
+#endif
