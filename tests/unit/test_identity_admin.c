@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@
 #include "log.h"
 
 typedef struct fx {
-    char dir[64], url[128];
+    char dir[64], url[128], data[128];
     config_t cfg;
     db_t *db;
 } fx_t;
@@ -37,7 +38,8 @@ static int setup(void **state)
     strcpy(f->dir, "/tmp/bz_test_idadmin_XXXXXX");
     if (!mkdtemp(f->dir)) return -1;
     snprintf(f->url, sizeof f->url, "BIZOSAAS_DATABASE_URL=sqlite:%s/db.sqlite", f->dir);
-    char *env[] = {f->url, NULL};
+    snprintf(f->data, sizeof f->data, "BIZOSAAS_DATA_DIR=%s/data", f->dir);
+    char *env[] = {f->url, f->data, NULL};
     char err[256];
     if (config_load(&f->cfg, NULL, env, err, sizeof err) < 0) return -1;
     log_set_level(LOG_ERROR);
@@ -238,6 +240,12 @@ static void test_start_seeds_once_and_purges(void **state)
     int64_t n = 0;
     assert_int_equal(db_query_one_int(db, &n, "SELECT count(*) FROM users", DB_NOARGS), 0);
     assert_int_equal(n, 4); /* seeded: the database had no tenant */
+    /* the logins went to DATA_DIR/demo-logins.txt (made when missing), mode 0600 */
+    char path[160];
+    snprintf(path, sizeof path, "%s/data/demo-logins.txt", f->dir);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
     assert_int_equal(identity_start(db), 0);
     assert_int_equal(db_query_one_int(db, &n, "SELECT count(*) FROM users", DB_NOARGS), 0);
     assert_int_equal(n, 4); /* not again */

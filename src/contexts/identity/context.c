@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,11 @@ static int seed_demo_file(db_t *db)
     char path[PATH_MAX];
     int n = snprintf(path, sizeof path, "%s/demo-logins.txt", idn__cfg->data_dir);
     if (n < 0 || (size_t)n >= sizeof path) return -1;
+    /* the server makes DATA_DIR at startup; other callers (tools, tests) may not have */
+    if (mkdir(idn__cfg->data_dir, 0700) < 0 && errno != EEXIST) {
+        log_error("identity: cannot create %s: %s", idn__cfg->data_dir, strerror(errno));
+        return -1;
+    }
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
