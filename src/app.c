@@ -9,6 +9,7 @@
 #include "fault.h"
 #include "log.h"
 #include "contexts/cms/cms.h"
+#include "contexts/contact/contact.h"
 #include "contexts/identity/identity.h"
 #include "contexts/notify/notify.h"
 #include "contexts/vault/vault.h"
@@ -44,6 +45,7 @@ app_t *app_new(const config_t *cfg, const char *jwt_secret)
     /* contexts: register here (one line each) */
     crm_register(a->router);
     cms_register(a->router, cfg);
+    contact_register(a->router, cfg);
     gw_register(a->router, cfg);
     openapi_register(a->router); /* built at the first request, from the whole table */
     return a;
@@ -81,6 +83,7 @@ void app_free(app_t *app)
 {
     if (!app) return;
     cms_stop();
+    contact_stop();
     ev_stop();
     gw_stop();
     vault_stop();

@@ -98,6 +98,8 @@ static const setting_t settings[] = {
      "first retry delay of a failing subscriber; doubles per attempt (capped at 5 minutes)"},
     {"EVENTS_POLL_MS", C_INT, OFF(events_poll_ms), "50", 1, 60000,
      "how often the event dispatcher and relay look for new events when idle"},
+    {"CONTACT_RATE_PER_MIN", C_INT, OFF(contact_rate_per_min), "10", 1, 1000000,
+     "contact-form submissions per client IP per minute (429 above it)"},
     {"FAULTS", C_STR, OFF(faults), "", 0, 0,
      "test-only fault injection \"point:N,...\" (development only; see src/kernel/fault.h)"},
     {"EVENTS_TEST_DIR", C_STR, OFF(events_test_dir), "", 0, 0,

@@ -40,6 +40,7 @@ typedef struct config {
     int64_t events_max_attempts, events_retry_base_ms, events_poll_ms;
     char *events_test_dir; /* test subscribers write here; empty = off */
     char *faults;          /* fault injection spec (fault.h); development only */
+    int64_t contact_rate_per_min; /* contact form: submissions per client IP per minute */
     char *master_key;      /* vault master key (64 hex); empty = DATA_DIR/master.key */
     char *admin_token;     /* platform admin bearer token (>= 32 chars); empty = none */
     int64_t health_interval_ms; /* gateway: active health checks of HTTP upstreams */

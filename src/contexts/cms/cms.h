@@ -53,4 +53,17 @@ int cms_publish_due(db_t *db, int64_t now_ms, int *published);
 int cms_form_submit(db_t *db, const char *tenant_id, const char *form_slug, const json_t *fields,
                     const char *remote_addr, arena_t *a, json_t **submission_out);
 
+/* A form handler replaces the plain store of one form's submissions on the
+ * site's POST /contact: the contact flow registers one for "contact", so a
+ * post without JavaScript also creates the lead. Same contract as
+ * cms_form_submit (the caller's write transaction; *out owned by the arena
+ * a; ERR_VALIDATION with {message, errors}); on success *out carries
+ * "submission_id". */
+typedef int (*cms_form_handler_fn)(db_t *db, const char *tenant_id, const json_t *fields,
+                                   const char *remote_addr, arena_t *a, json_t **out);
+/* cms_set_form_handler: installs fn for the form slug (copied; one handler
+ * per slug, at most CMS_FORM_HANDLERS). Call at startup, before threads. */
+#define CMS_FORM_HANDLERS 4
+void cms_set_form_handler(const char *slug, cms_form_handler_fn fn);
+
 #endif

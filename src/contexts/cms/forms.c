@@ -392,3 +392,28 @@ int cms__submission_list(db_t *db, const char *tenant, const char *form_slug, co
     db_res_free(r);
     return rc;
 }
+
+/* ---- form handlers (cms_set_form_handler) ---- */
+
+static struct {
+    char slug[64];
+    cms_form_handler_fn fn;
+} form_handlers[CMS_FORM_HANDLERS];
+
+void cms_set_form_handler(const char *slug, cms_form_handler_fn fn)
+{
+    for (size_t i = 0; i < CMS_FORM_HANDLERS; i++) {
+        if (form_handlers[i].fn && strcmp(form_handlers[i].slug, slug) != 0) continue;
+        snprintf(form_handlers[i].slug, sizeof form_handlers[i].slug, "%s", slug);
+        form_handlers[i].fn = fn;
+        return;
+    }
+    abort(); /* a programming error: more handlers than CMS_FORM_HANDLERS */
+}
+
+cms_form_handler_fn cms__form_handler(const char *slug)
+{
+    for (size_t i = 0; i < CMS_FORM_HANDLERS; i++)
+        if (form_handlers[i].fn && !strcmp(form_handlers[i].slug, slug)) return form_handlers[i].fn;
+    return NULL;
+}

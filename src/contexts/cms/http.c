@@ -558,10 +558,13 @@ static int v2_form_submit(http_req_t *req, http_res_t *res)
     char tenant[64];
     if ((rc = cms__public_begin(req, res, true, tenant)) < 0) return rc;
     json_t *out = NULL;
-    rc = cms_form_submit(req->db, tenant, http_param(req, "slug"), body, req->remote_addr,
-                         req->arena, &out);
+    const char *slug = http_param(req, "slug");
+    cms_form_handler_fn handler = cms__form_handler(slug); /* e.g. the contact flow's */
+    rc = handler ? handler(req->db, tenant, body, req->remote_addr, req->arena, &out)
+                 : cms_form_submit(req->db, tenant, slug, body, req->remote_addr, req->arena, &out);
     if (rc == 0) {
-        http_json(res, 201, json_pack("{s:b, s:O}", "success", 1, "submission_id", json_object_get(out, "id")));
+        http_json(res, 201, json_pack("{s:b, s:O}", "success", 1, "submission_id",
+                                      json_object_get(out, handler ? "submission_id" : "id")));
     } else if (rc == ERR_VALIDATION && out) {
         http_error(res, rc, "%s", json_string_value(json_object_get(out, "message")));
         /* the per-field messages go along with the error envelope */

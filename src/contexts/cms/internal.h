@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "cms.h"
 #include "config.h"
 #include "db.h"
 #include "str.h"
@@ -162,5 +163,9 @@ void cms__render_form(buf_t *out, json_t *form, json_t *values, json_t *errors);
 int cms__seed_demo(db_t *db, const char *tenant, arena_t *a);
 int cms__sched_start(void);
 void cms__sched_stop(void);
+
+/* cms__form_handler: the handler installed for a form slug, or NULL (the
+ * public submission routes then store with cms_form_submit). */
+cms_form_handler_fn cms__form_handler(const char *slug);
 
 #endif

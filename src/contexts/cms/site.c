@@ -548,11 +548,16 @@ static int contact(http_req_t *req, http_res_t *res)
     if ((rc = cms__public_begin(req, res, true, tenant)) < 0) return 0;
     json_t *out = NULL, *form = NULL;
     rc = cms__form_get(req->db, tenant, slug, req->arena, &form);
-    if (rc == 0) rc = cms_form_submit(req->db, tenant, slug, fields, req->remote_addr, req->arena, &out);
+    cms_form_handler_fn handler = rc == 0 ? cms__form_handler(slug) : NULL;
+    if (handler)
+        rc = handler(req->db, tenant, fields, req->remote_addr, req->arena, &out);
+    else if (rc == 0)
+        rc = cms_form_submit(req->db, tenant, slug, fields, req->remote_addr, req->arena, &out);
     if (json_mode) {
         if (rc == 0) {
-            http_json(res, 201, json_pack("{s:b, s:O, s:O}", "success", 1, "submission_id",
-                                          json_object_get(out, "id"), "message",
+            json_t *sid = json_object_get(out, handler ? "submission_id" : "id");
+            http_json(res, 201, json_pack("{s:b, s:O, s:O}", "success", 1, "submission_id", sid,
+                                          "message",
                                           json_object_get(form, "success_message")));
         } else if (rc == ERR_VALIDATION && out) {
             http_json(res, 422, json_pack("{s:{s:s, s:s, s:O, s:s}}", "error", "code", "validation_failed",
