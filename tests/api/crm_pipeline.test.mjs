@@ -3,10 +3,12 @@
 // close, owner), per-tenant pipeline stages seeded on first use and
 // editable, GET /pipeline counts and values, activities on leads, contacts
 // and deals, DealStageChanged events, CSV import (text/csv and multipart)
-// with a per-row report, CSV export, `bizosaas import leads`, and the demo
+// with a per-row report, CSV export, `bizosaas import leads` (summary,
+// bad lines, a progress bar on a terminal), and the demo
 // data. Tenant isolation for every resource.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,7 +16,7 @@ import { after, before, test } from 'node:test';
 
 import { assertError, show } from './lib/expect.mjs';
 import { superAdminToken, tenantToken } from './lib/jwt.mjs';
-import { isPostgres, request, runCli, startServer, tempDir, testDb } from './lib/server.mjs';
+import { BIN, baseEnv, isPostgres, request, runCli, startServer, tempDir, testDb } from './lib/server.mjs';
 
 let srv;
 before(async () => {
@@ -247,6 +249,14 @@ test('bizosaas import leads FILE --tenant SLUG: imports, reports bad lines, summ
   for (const line of [5, 6, 7, 8, 10]) assert.match(r.stderr, new RegExp(`leads\\.csv:${line}: `));
   const t = manager(tr.json.id);
   assert.equal((await call(t, 'GET', '/leads')).json.items.length, 3);
+  // on a terminal (script(1) gives it one) a progress bar is drawn
+  const big = ['name,budget', ...Array.from({ length: 300 }, (_, i) => `Bar ${i},${i}`)].join('\n');
+  fs.writeFileSync(file, big);
+  const cmd = `${JSON.stringify(BIN)} import leads ${JSON.stringify(file)} --tenant ${slug}`;
+  const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], { env: { ...baseEnv(), ...env }, encoding: 'utf8' });
+  assert.equal(tty.status, 0, tty.stdout + tty.stderr);
+  assert.match(tty.stdout, /\[#{40}\] 100%/);
+  assert.match(tty.stdout, /imported 300 of 300 rows/);
   // all good: exit 0
   fs.writeFileSync(file, 'name\nSolo\n');
   const ok = await runCli(['import', 'leads', file, '--tenant', slug], { env });

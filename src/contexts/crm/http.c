@@ -157,20 +157,24 @@ static int run_list(http_req_t *req, http_res_t *res, const crm_entity_t *e, crm
 {
     crm_actor_t who;
     int rc = actor(req, res, &who);
+    if (rc < 0) {
+        crm__q_cleanup(q);
+        return rc;
+    }
     json_t *items = json_array();
     bool more = false;
-    if (rc == 0) rc = crm__list(req->db, e, who.tenant, q, items, &more);
+    rc = crm__list(req->db, e, who.tenant, q, items, &more);
     if (rc < 0) {
         json_decref(items);
         crm__q_cleanup(q);
-        return res->status >= 400 ? rc : http_error(res, rc, NULL);
+        return http_error(res, rc, NULL);
     }
     if (leads) {
         size_t i;
         json_t *l;
         json_array_foreach(items, i, l) {
-            json_object_set_new(l, "priority",
-                                json_string(crm_priority((int)json_integer_value(json_object_get(l, "score")))));
+            int score = (int)json_integer_value(json_object_get(l, "score"));
+            json_object_set_new(l, "priority", json_string(crm_priority(score)));
         }
     }
     rc = list_answer(req, res, q, items, more);

@@ -266,16 +266,25 @@ int crm__lead_duplicates(db_t *db, const char *tenant, const char *except_id, co
     *out = json_array();
     if ((!email || !*email) && (!phone_norm || !*phone_norm)) return 0;
     db_res_t *r;
+    /* two lookups, one per index: with "email = $3 OR phone_norm = $4"
+     * SQLite scans every lead of the tenant (one OR term per index is not
+     * planned as a union), which makes an import quadratic; no ORDER BY
+     * either, or the primary key is chosen for the order. E-mail matches
+     * come first. */
     int rc = db_query(db, &r,
-                      "SELECT id, email = $3 FROM crm_leads WHERE tenant_id = $1 AND id <> $2 "
-                      "AND (email = $3 OR phone_norm = $4) ORDER BY id LIMIT 20",
+                      "SELECT id, 'email' FROM crm_leads WHERE tenant_id = $1 AND email = $3 "
+                      "AND id <> $2 "
+                      "UNION ALL "
+                      "SELECT id, 'phone' FROM crm_leads WHERE tenant_id = $1 AND "
+                      "phone_norm = $4 AND id <> $2 AND (email IS NULL OR email <> $3) "
+                      "LIMIT 20",
                       DB_ARGS(DB_TEXT(tenant), DB_TEXT(except_id ? except_id : ""),
                               DB_TEXT(email && *email ? email : "\x01"),
                               DB_TEXT(phone_norm && *phone_norm ? phone_norm : "\x01")));
     if (rc < 0) return rc;
     while ((rc = db_res_next(r)) == 1)
         json_array_append_new(*out, json_pack("{s:s, s:s}", "id", db_res_text(r, 0), "match",
-                                              db_res_int(r, 1) ? "email" : "phone"));
+                                              db_res_text(r, 1)));
     db_res_free(r);
     return rc;
 }
