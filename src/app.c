@@ -11,6 +11,7 @@
 #include "gateway/gateway.h"
 #include "gateway/openapi.h"
 #include "kernel_routes.h"
+#include "web/web.h"
 
 struct app {
     const config_t *cfg;
@@ -36,6 +37,7 @@ app_t *app_new(const config_t *cfg, const char *jwt_secret)
     vault_register(a->router);
     identity_configure(cfg, &a->auth);
     /* contexts: register here (one line each) */
+    web_register(a->router, cfg);
     gw_register(a->router, cfg);
     openapi_register(a->router); /* built at the first request, from the whole table */
     return a;
@@ -49,6 +51,7 @@ int app_start(app_t *app, db_t *db)
     if (ev_start(app->cfg) < 0) return -1;
     if (identity_start(db) < 0) return -1;
     /* contexts: startup work needing the database here (one call each, return on error) */
+    if (web_start() < 0) return -1;
     if (gw_start(db) < 0) return -1; /* after the contexts: it registers those that exist */
     return 0;
 }
@@ -62,6 +65,7 @@ void app_free(app_t *app)
     ev_stop();
     gw_stop();
     vault_stop();
+    web_stop();
     router_free(app->router);
     free(app);
 }

@@ -106,6 +106,12 @@ static const setting_t settings[] = {
      "platform admin bearer token for /api/brain/services (at least 32 characters); empty = off"},
     {"HEALTH_INTERVAL_MS", C_INT, OFF(health_interval_ms), "30000", 100, 86400000,
      "gateway: how often each HTTP upstream's health path is checked"},
+    {"WEB_ROOT", C_STR, OFF(web_root), "", 0, 0,
+     "directory of the web portals (/login, /portal, /admin, /assets); empty = ./web, else web/ "
+     "next to the binary's build directory; none found = portals not served"},
+    {"WEB_CACHE_MAX_BYTES", C_INT, OFF(web_cache_max_bytes), "67108864", 1024, BIG,
+     "web portals: the whole web root is loaded (and gzipped) into memory at start; a larger "
+     "tree refuses to start"},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
