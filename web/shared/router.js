@@ -37,6 +37,7 @@ export function createRouter({ base, screens, outlet, allowed, denied, notFound,
   const table = screens.map((s) => ({ screen: s, ...compile(s.path) }));
   let leave = [];
   let current = null;
+  let first = true;
 
   function match(pathname) {
     let rest = pathname.startsWith(base) ? pathname.slice(base.length) : pathname;
@@ -75,12 +76,14 @@ export function createRouter({ base, screens, outlet, allowed, denied, notFound,
     }
     mount(outlet, node);
     document.title = `${hit ? hit.screen.title : 'Not found'} · ${appTitle}`;
-    // move focus to the new screen's heading so screen readers announce it
+    // after a navigation (not the first load: the skip link comes first
+    // then), move focus to the new screen's heading so it is announced
     const h1 = outlet.querySelector('h1');
-    if (h1) {
+    if (h1 && !first) {
       h1.setAttribute('tabindex', '-1');
       h1.focus({ preventScroll: true });
     }
+    first = false;
     onChange && onChange(current);
   }
 

@@ -17,7 +17,13 @@ function currentTheme() {
 
 /** themeToggle: a button switching light/dark, remembered in localStorage. */
 export function themeToggle() {
-  const b = h('button', { type: 'button', class: 'small', 'aria-pressed': String(currentTheme() === 'dark') }, 'Dark theme');
+  const b = h(
+    'button',
+    { type: 'button', class: 'small', 'aria-pressed': String(currentTheme() === 'dark') },
+    h('span', { 'aria-hidden': 'true' }, '◐'),
+    h('span', { class: 'hide-narrow' }, ' Dark theme'),
+    h('span', { class: 'visually-hidden show-narrow' }, 'Dark theme'),
+  );
   b.addEventListener('click', () => {
     const next = currentTheme() === 'dark' ? 'light' : 'dark';
     document.documentElement.dataset.theme = next;
@@ -150,7 +156,7 @@ export async function startPortal({ id, title, base, screens, roles }) {
         'header',
         { class: 'app-header' },
         menuBtn,
-        h('a', { class: 'brand', href: base }, h('img', { src: '/assets/shared/favicon.svg', alt: '' }), h('span', null, 'BizOSaaS'), h('span', { class: 'muted hide-narrow' }, title)),
+        h('a', { class: 'brand', href: base, 'aria-label': `BizOSaaS ${title}` }, h('img', { src: '/assets/shared/favicon.svg', alt: '' }), h('span', { class: 'hide-narrow' }, 'BizOSaaS'), h('span', { class: 'muted hide-narrow' }, title)),
         h('div', { class: 'header-spacer' }),
         portalSwitcher(id),
         themeToggle(),

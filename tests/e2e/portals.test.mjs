@@ -1,0 +1,359 @@
+// portals.test.mjs — the login page, the client portal and the admin
+// dashboard in a real Chromium against a real bizosaas on SQLite (demo
+// tenant seeded; its logins read from the server's log).
+//
+// Covered: each demo role signs in and sees exactly its portals; a client
+// gets no admin; super_admin creates and suspends a tenant (with an inline
+// API validation error on the way); super_admin registers an upstream,
+// stops it and watches its breaker open on the services page; a reload
+// keeps the session and a broken access token is refreshed silently;
+// logout clears everything (and the refresh token is revoked); the lockout
+// message and the two-factor step of the login page; 375 px wide; every
+// control has an accessible name.
+
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { after, before, test } from 'node:test';
+
+import { PASSWORD, call, makeUser, totp, uniq } from '../api/identity_helpers.mjs';
+import { superAdminToken } from '../api/lib/jwt.mjs';
+import { freePort, request, startServer } from '../api/lib/server.mjs';
+import { launch, newPage } from './lib/browser.mjs';
+
+let browser;
+let srv;
+const demo = {}; // role -> {email, password}
+let demoTenant;
+
+before(async () => {
+  browser = await launch();
+  srv = await startServer({ env: { BIZOSAAS_HEALTH_INTERVAL_MS: '200' } });
+  for (const l of srv.stderr().filter((x) => x.includes('demo login'))) {
+    const j = JSON.parse(l);
+    demo[j.role] = { email: j.email, password: j.password };
+  }
+  assert.equal(Object.keys(demo).length, 4, srv.stderr().join('\n'));
+  const t = await call(srv, 'GET', '/tenants?limit=200', { token: superAdminToken() });
+  demoTenant = t.json.items.find((x) => x.slug === 'demo');
+});
+after(async () => {
+  await browser?.close();
+  await srv?.stop();
+});
+
+const url = (p) => `${srv.url}${p}`;
+
+async function page(opts) {
+  const p = await newPage(browser, opts);
+  p.errors = [];
+  p.on('pageerror', (e) => p.errors.push(e.message));
+  return p;
+}
+
+async function signIn(p, who, next = '') {
+  await p.goto(url(`/login${next ? `?next=${encodeURIComponent(next)}` : ''}`));
+  await p.getByLabel('E-mail').fill(who.email);
+  await p.getByLabel('Password').fill(who.password);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+}
+
+async function portalIds(p) {
+  await p.getByRole('button', { name: 'Switch portal' }).click();
+  const ids = await p.locator('#portal-menu a').evaluateAll((as) => as.map((a) => a.dataset.platform));
+  await p.keyboard.press('Escape');
+  return ids.sort();
+}
+
+const ALL = ['admin', 'client-portal', 'directory', 'gaming', 'marketing', 'storefront', 'trading'];
+const EXPECT = {
+  super_admin: { home: '/admin', portals: ALL, admin: true, team: true },
+  // identity's SSO table opens "admin" to tenant_admin; the dashboard itself is super_admin only
+  tenant_admin: { home: '/portal', portals: ALL, admin: false, team: true },
+  manager: { home: '/portal', portals: ALL.filter((x) => x !== 'admin'), admin: false, team: false },
+  client: { home: '/portal', portals: ['client-portal', 'directory', 'gaming', 'marketing', 'storefront'], admin: false, team: false },
+};
+
+for (const [role, want] of Object.entries(EXPECT)) {
+  test(`${role} signs in and sees exactly the allowed portals`, async () => {
+    const p = await page();
+    try {
+      await signIn(p, demo[role]);
+      await p.waitForURL(url(want.home));
+      assert.deepEqual(await portalIds(p), want.portals);
+
+      await p.goto(url('/portal'));
+      await p.getByRole('heading', { level: 1, name: /Welcome/ }).waitFor();
+      const nav = await p.locator('#sidebar a').allTextContents();
+      assert.equal(nav.includes('Users & invitations'), want.team, `${role} nav: ${nav}`);
+      assert.equal(nav.includes('Audit log'), want.team, `${role} nav: ${nav}`);
+
+      await p.goto(url('/admin'));
+      if (want.admin) {
+        await p.getByRole('heading', { level: 1, name: 'Platform overview' }).waitFor();
+      } else {
+        await p.getByRole('heading', { level: 1, name: '403 — no access' }).waitFor();
+        assert.equal(await p.locator('#sidebar').count(), 0, 'no admin navigation');
+      }
+      assert.deepEqual(p.errors, []);
+    } finally {
+      await p.context().close();
+    }
+  });
+}
+
+test('a client gets no access to admin: no screen, no data, even by deep link', async () => {
+  const p = await page();
+  try {
+    const calls = [];
+    p.on('response', (r) => r.url().includes('/api/') && calls.push(`${r.status()} ${new URL(r.url()).pathname}`));
+    await signIn(p, demo.client, '/admin/tenants');
+    await p.waitForURL(url('/admin/tenants'));
+    await p.getByRole('heading', { level: 1, name: '403 — no access' }).waitFor();
+    assert.ok(!calls.some((c) => /\/tenants|\/brain\/services|dead-letters/.test(c)), `admin data requested: ${calls}`);
+    // the API refuses it anyway
+    const token = await p.evaluate(() => JSON.parse(localStorage.getItem('bz.session')).access_token);
+    assert.equal((await request(srv, 'GET', '/api/v1/auth/tenants', { token })).status, 403);
+    assert.equal((await request(srv, 'GET', '/api/brain/services', { token })).status, 403);
+  } finally {
+    await p.context().close();
+  }
+});
+
+test('signed out, the portals send you to the login page and back', async () => {
+  const p = await page();
+  try {
+    await p.goto(url('/admin/services'));
+    await p.waitForURL(/\/login\?next=%2Fadmin%2Fservices$/);
+    await p.getByLabel('E-mail').fill(demo.super_admin.email);
+    await p.getByLabel('Password').fill(demo.super_admin.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.waitForURL(url('/admin/services'));
+    await p.getByRole('heading', { level: 1, name: 'Services' }).waitFor();
+  } finally {
+    await p.context().close();
+  }
+});
+
+test('super_admin creates a tenant (inline API error first) and suspends it', async () => {
+  const p = await page();
+  try {
+    await signIn(p, demo.super_admin);
+    await p.waitForURL(url('/admin'));
+    await p.locator('#sidebar').getByRole('link', { name: 'Tenants', exact: true }).click();
+    await p.getByRole('heading', { level: 1, name: 'Tenants' }).waitFor();
+    await p.getByRole('button', { name: 'Create tenant' }).click();
+    const dlg = p.getByRole('dialog', { name: 'Create a tenant' });
+    const slug = `e2e-${uniq()}`;
+    // the API's validation error lands under the field it names
+    await dlg.getByLabel('Name').fill('x'.repeat(250));
+    await dlg.getByLabel('Slug').fill(slug);
+    await dlg.getByRole('button', { name: 'Create tenant' }).click();
+    const name = dlg.getByLabel('Name');
+    await p.waitForFunction(() => document.querySelector('dialog input[name="name"]')?.getAttribute('aria-invalid') === 'true');
+    const errId = (await name.getAttribute('aria-describedby')).split(' ').pop();
+    assert.match(await p.locator(`#${errId}`).textContent(), /field 'name' must be at most/);
+    // client-side: a required field left empty
+    await name.fill('');
+    await dlg.getByRole('button', { name: 'Create tenant' }).click();
+    assert.match(await p.locator(`#${errId}`).textContent(), /Name is required/);
+
+    await name.fill(`E2E ${slug}`);
+    await dlg.getByLabel('Plan').selectOption('starter');
+    await dlg.getByRole('button', { name: 'Create tenant' }).click();
+    await p.getByText(`Tenant E2E ${slug} created`).waitFor();
+    const row = p.locator(`tr[data-key="${slug}"]`);
+    await row.getByText('active').waitFor();
+
+    await row.getByRole('button', { name: `Suspend E2E ${slug}` }).click();
+    await p.getByRole('dialog', { name: `Suspend E2E ${slug}` }).getByRole('button', { name: 'Suspend' }).click();
+    await row.getByText('suspended').waitFor();
+    const t = await call(srv, 'GET', '/tenants?limit=200', { token: superAdminToken() });
+    assert.equal(t.json.items.find((x) => x.slug === slug).status, 'suspended');
+    assert.equal(t.json.items.find((x) => x.slug === slug).plan, 'starter');
+  } finally {
+    await p.context().close();
+  }
+});
+
+test('super_admin stops an upstream and watches its breaker open on the services page', async () => {
+  const port = await freePort();
+  const upstream = http.createServer((req, res) => res.end('{"status":"ok"}'));
+  await new Promise((r) => upstream.listen(port, '127.0.0.1', r));
+  const name = `up-${uniq()}`;
+  const p = await page();
+  try {
+    await signIn(p, demo.super_admin, '/admin/services');
+    await p.waitForURL(url('/admin/services'));
+    await p.getByRole('button', { name: 'Register service' }).click();
+    const dlg = p.getByRole('dialog', { name: 'Register a service' });
+    await dlg.getByLabel('Name').fill(name);
+    await dlg.getByLabel('Target').fill(`http://127.0.0.1:${port}`);
+    await dlg.getByLabel('Health path').fill('/health');
+    await dlg.getByLabel('Breaker: failures before it opens').fill('2');
+    await dlg.getByRole('button', { name: 'Register' }).click();
+    const breaker = p.locator(`[data-breaker="${name}"]`);
+    await breaker.getByText('closed').waitFor();
+    // a passing health check shows up
+    await p.locator(`tr[data-key="${name}"]`).getByText(/^ok · 200/).waitFor({ timeout: 15000 });
+
+    upstream.close();
+    upstream.closeAllConnections();
+    await breaker.getByText('open', { exact: true }).waitFor({ timeout: 20000 });
+    await p.locator(`[data-health="${name}"]`).getByText('down').waitFor();
+    await p.getByText(`${name}: breaker open`).waitFor(); // announced
+
+    // disable it from the page: the registry says so
+    await p.getByRole('button', { name: `Disable ${name}` }).click();
+    await p.locator(`[data-health="${name}"]`).getByText('disabled').waitFor();
+    const r = await request(srv, 'GET', `/api/brain/services/${name}`, { token: superAdminToken() });
+    assert.equal(r.json.enabled, false);
+    assert.equal(r.json.health_path, '/health', 'the rest of the configuration is kept');
+    assert.equal(r.json.breaker.failures, 2);
+  } finally {
+    upstream.close();
+    await p.context().close();
+  }
+});
+
+test('a reload keeps the session; a dead access token is refreshed silently', async () => {
+  const p = await page();
+  try {
+    await signIn(p, demo.tenant_admin);
+    await p.waitForURL(url('/portal'));
+    await p.getByRole('link', { name: 'Users & invitations' }).click();
+    await p.getByRole('heading', { level: 1, name: 'Users & invitations' }).waitFor();
+    await p.reload();
+    await p.getByRole('heading', { level: 1, name: 'Users & invitations' }).waitFor();
+    await p.locator('tr[data-key="client@demo.bizosaas.local"]').waitFor();
+
+    const before = await p.evaluate(() => JSON.parse(localStorage.getItem('bz.session')));
+    await p.evaluate(() => {
+      const s = JSON.parse(localStorage.getItem('bz.session'));
+      s.access_token = 'broken.token.value';
+      localStorage.setItem('bz.session', JSON.stringify(s));
+    });
+    await p.reload();
+    await p.locator('tr[data-key="client@demo.bizosaas.local"]').waitFor();
+    const afterS = await p.evaluate(() => JSON.parse(localStorage.getItem('bz.session')));
+    assert.notEqual(afterS.access_token, 'broken.token.value');
+    assert.notEqual(afterS.refresh_token, before.refresh_token, 'the refresh token rotated');
+    assert.equal(p.url(), url('/portal/users'));
+  } finally {
+    await p.context().close();
+  }
+});
+
+test('logout clears the session here and revokes it on the server', async () => {
+  const p = await page();
+  try {
+    await signIn(p, demo.manager);
+    await p.waitForURL(url('/portal'));
+    const s = await p.evaluate(() => JSON.parse(localStorage.getItem('bz.session')));
+    await p.getByRole('button', { name: /^Account:/ }).click();
+    await p.getByRole('link', { name: 'Sign out' }).click();
+    await p.waitForURL(url('/login'));
+    const left = await p.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('bz.session')).length + sessionStorage.length);
+    assert.equal(left, 0);
+    await p.goto(url('/portal'));
+    await p.waitForURL(/\/login\?next=%2Fportal$/);
+    const r = await call(srv, 'POST', '/refresh', { body: { refresh_token: s.refresh_token } });
+    assert.equal(r.status, 401, 'the refresh token is revoked');
+  } finally {
+    await p.context().close();
+  }
+});
+
+test('the login page asks for the two-factor code, then shows the lockout with its wait', async () => {
+  const tenant = demoTenant;
+  const u = await makeUser(srv, tenant, ['manager'], { email: `mfa-${uniq()}@example.com` });
+  const lr = await call(srv, 'POST', '/login', { body: { email: u.email, password: PASSWORD } });
+  const tok = lr.json.access_token;
+  const en = await call(srv, 'POST', '/mfa/totp/enroll', { token: tok, body: {} });
+  const cf = await call(srv, 'POST', '/mfa/totp/confirm', { token: tok, body: { code: totp(en.json.secret) } });
+  assert.equal(cf.status, 200, cf.text);
+  const p = await page();
+  try {
+    await signIn(p, { email: u.email, password: PASSWORD });
+    const code = p.getByLabel('Two-factor code');
+    await code.waitFor();
+    assert.equal(await p.evaluate(() => document.activeElement.name), 'totp_code');
+    await code.fill('000000');
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByText('the two-factor code is incorrect').waitFor();
+    await code.fill(cf.json.recovery_codes[0]);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.waitForURL(url('/portal'));
+    await p.evaluate(() => localStorage.clear());
+
+    // wrong passwords until the account locks
+    const victim = await makeUser(srv, tenant, ['client'], { email: `lock-${uniq()}@example.com` });
+    await p.goto(url('/login'));
+    for (let i = 0; i < 6; i++) {
+      await p.getByLabel('E-mail').fill(victim.email);
+      await p.getByLabel('Password').fill('wrong password');
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.locator('.form-error:not([hidden])').waitFor();
+      if (/locked/.test(await p.locator('.form-error').textContent())) break;
+      assert.match(await p.locator('.form-error').textContent(), /incorrect/);
+    }
+    assert.match(await p.locator('.form-error').textContent(), /locked\. Try again in 15 minutes/);
+    assert.ok(await p.getByRole('button', { name: 'Sign in' }).isDisabled());
+  } finally {
+    await p.context().close();
+  }
+});
+
+test('375 px wide: the menu opens the sidebar; nothing overflows; every control is named', async () => {
+  const p = await page({ viewport: { width: 375, height: 740 } });
+  try {
+    await signIn(p, demo.super_admin);
+    await p.waitForURL(url('/admin'));
+    const nav = p.locator('#sidebar');
+    assert.ok(!(await nav.getByRole('link', { name: 'Services' }).isVisible()), 'sidebar hidden at first');
+    await p.getByRole('button', { name: 'Menu' }).click();
+    await nav.getByRole('link', { name: 'Services' }).click();
+    await p.getByRole('heading', { level: 1, name: 'Services' }).waitFor();
+    await p.locator('[data-breaker="auth-service"]').waitFor();
+    for (const path of ['/admin', '/admin/services', '/admin/tenants', '/admin/users', '/admin/audit', '/admin/events/dead-letters', '/portal', '/portal/users', '/portal/audit']) {
+      await p.goto(url(path));
+      await p.locator('main h1').waitFor();
+      await p.waitForFunction(() => !document.querySelector('[aria-busy="true"], .loading'));
+      const wide = await p.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(wide <= 375, `${path} is ${wide}px wide`);
+      const unnamed = await p.evaluate(() =>
+        [...document.querySelectorAll('input, select, textarea, button, a[href]')]
+          .filter((el) => {
+            const label = el.labels && el.labels.length ? el.labels[0].textContent : '';
+            return !(label || el.getAttribute('aria-label') || el.textContent.trim() || el.getAttribute('aria-labelledby'));
+          })
+          .map((el) => el.outerHTML.slice(0, 80)),
+      );
+      assert.deepEqual(unnamed, [], path);
+    }
+    // keyboard: the skip link comes first and moves focus to the content
+    await p.goto(url('/admin'));
+    await p.locator('main h1').waitFor();
+    await p.keyboard.press('Tab');
+    assert.equal(await p.evaluate(() => document.activeElement.textContent), 'Skip to content');
+    assert.deepEqual(p.errors, []);
+  } finally {
+    await p.context().close();
+  }
+});
+
+test('the theme toggle persists across reloads', async () => {
+  const p = await page({ colorScheme: 'light' });
+  try {
+    await signIn(p, demo.manager);
+    await p.waitForURL(url('/portal'));
+    const toggle = p.getByRole('button', { name: 'Dark theme' });
+    assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+    await toggle.click();
+    await p.reload();
+    await p.getByRole('heading', { level: 1, name: /Welcome/ }).waitFor();
+    assert.equal(await p.evaluate(() => document.documentElement.dataset.theme), 'dark');
+    assert.equal(await p.getByRole('button', { name: 'Dark theme' }).getAttribute('aria-pressed'), 'true');
+  } finally {
+    await p.context().close();
+  }
+});
