@@ -17,6 +17,7 @@ base="http://${listen}"
 cat <<MSG
 
   BizOSaaS is starting on ${base}
+    sign in          ${base}/login    (client portal ${base}/portal, admin ${base}/admin)
     API gateway      ${base}/api/brain/
     health           ${base}/health
     version          ${base}/version
