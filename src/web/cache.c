@@ -5,8 +5,9 @@
  *
  * Safety comes from the table itself: a request can only ever name a file
  * found here. Symlinks are followed only when their target stays under the
- * root (realpath check); hidden names (".git", ".env") are skipped; the
- * depth is bounded so a symlink loop ends. */
+ * root (realpath check); hidden names (".git", ".env") are skipped; a
+ * symlink back to a directory being walked is skipped and the depth is
+ * bounded. */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -81,6 +82,8 @@ bool web__path_ok(const char *p)
 
 typedef struct loader {
     web_tree_t *t;
+    dev_t dev[MAX_DEPTH + 1]; /* the directories on the current path: a symlink */
+    ino_t ino[MAX_DEPTH + 1]; /* back to one of them is a cycle and skipped */
     size_t cap, max_bytes;
     char *err;
     size_t errlen;
@@ -141,9 +144,18 @@ static bool inside_root(const char *root, const char *full)
     return strncmp(real, root, n) == 0 && (real[n] == '/' || real[n] == '\0' || n == 1);
 }
 
-static int walk(loader_t *L, const char *rel, int depth)
+static bool on_path(const loader_t *L, int depth, const struct stat *st)
+{
+    for (int i = 0; i < depth; i++)
+        if (L->dev[i] == st->st_dev && L->ino[i] == st->st_ino) return true;
+    return false;
+}
+
+static int walk(loader_t *L, const char *rel, int depth, const struct stat *self)
 {
     if (depth > MAX_DEPTH) return 0;
+    L->dev[depth] = self->st_dev;
+    L->ino[depth] = self->st_ino;
     char dir[PATH_MAX];
     int w = snprintf(dir, sizeof dir, "%s%s%s", L->t->root, *rel ? "/" : "", rel);
     if (w < 0 || (size_t)w >= sizeof dir) return 0;
@@ -168,8 +180,10 @@ static int walk(loader_t *L, const char *rel, int depth)
             log_warn("web: %s leads outside the web root; not served", child_rel);
             continue;
         }
-        if (S_ISDIR(st.st_mode))
-            rc = walk(L, child_rel, depth + 1);
+        if (S_ISDIR(st.st_mode)) {
+            if (on_path(L, depth + 1, &st)) continue; /* a symlink cycle */
+            rc = walk(L, child_rel, depth + 1, &st);
+        }
         else if (S_ISREG(st.st_mode))
             rc = add_file(L, child_rel, full, &st);
     }
@@ -322,7 +336,12 @@ int web__load(const char *root, size_t max_bytes, web_tree_t *t, char *err, size
     }
     t->root = xstrdup(real);
     loader_t L = {.t = t, .max_bytes = max_bytes, .err = err, .errlen = errlen};
-    int rc = walk(&L, "", 0);
+    struct stat st;
+    if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "web root %s is not a directory", real);
+        return ERR_CONFIG;
+    }
+    int rc = walk(&L, "", 0, &st);
     if (rc < 0) return rc;
     if (t->n) qsort(t->files, t->n, sizeof *t->files, cmp_files);
     time_t newest = 0;
