@@ -199,7 +199,19 @@ export function form({ fields, submitLabel = 'Save', onSubmit, onCancel, labelle
       errors[k].textContent = '';
     }
   }
+  // details, when the API sends them: {field: message} or [{field, message}]
+  function detailErrors(err) {
+    const d = err && err.details;
+    if (!d || typeof d !== 'object') return [];
+    const list = Array.isArray(d) ? d : Object.entries(d).map(([field, message]) => ({ field, message }));
+    return list.filter((x) => x && controls[x.field] && typeof x.message === 'string');
+  }
   function setError(err) {
+    const details = detailErrors(err);
+    if (details.length) {
+      for (const x of details.reverse()) setError({ field: x.field, message: x.message });
+      return;
+    }
     const field = err && err.field && controls[err.field] ? err.field : null;
     if (field) {
       controls[field].setAttribute('aria-invalid', 'true');
