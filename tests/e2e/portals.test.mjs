@@ -320,7 +320,7 @@ test('375 px wide: the menu opens the sidebar; nothing overflows; every control 
     await nav.getByRole('link', { name: 'Services' }).click();
     await p.getByRole('heading', { level: 1, name: 'Services' }).waitFor();
     await p.locator('[data-breaker="auth-service"]').waitFor();
-    for (const path of ['/admin', '/admin/services', '/admin/tenants', '/admin/users', '/admin/audit', '/admin/events/dead-letters', '/portal', '/portal/users', '/portal/audit']) {
+    for (const path of ['/admin', '/admin/services', '/admin/tenants', '/admin/users', '/admin/audit', '/admin/events', '/admin/events/dead-letters', '/admin/account', '/portal', '/portal/users', '/portal/api-keys', '/portal/audit', '/portal/events', '/portal/account']) {
       await p.goto(url(path));
       await p.locator('main h1').waitFor();
       await p.waitForFunction(() => !document.querySelector('[aria-busy="true"], .loading'));
@@ -361,5 +361,94 @@ test('the theme toggle persists across reloads', async () => {
     assert.equal(await p.getByRole('button', { name: 'Dark theme' }).getAttribute('aria-pressed'), 'true');
   } finally {
     await p.context().close();
+  }
+});
+
+test('tenant_admin creates an API key (shown once, it works) and revokes it', async () => {
+  const p = await page();
+  try {
+    await signIn(p, demo.tenant_admin, '/portal/api-keys');
+    await p.getByRole('heading', { level: 1, name: 'API keys' }).waitFor();
+    await p.getByRole('button', { name: 'Create API key' }).click();
+    const dlg = p.getByRole('dialog', { name: 'Create an API key' });
+    const name = `e2e key ${uniq()}`;
+    await dlg.getByLabel('Name').fill(name);
+    await dlg.getByLabel('Role').selectOption('manager');
+    await dlg.getByRole('button', { name: 'Create key' }).click();
+    const key = await dlg.locator('#new-api-key').textContent();
+    assert.match(key, /^bzk_/);
+    await dlg.getByRole('button', { name: 'Done' }).click();
+    assert.equal((await request(srv, 'GET', '/api/v1/auth/verify', { token: key })).status, 200);
+    const row = p.locator(`tr[data-key="${name}"]`);
+    await row.getByText('active').waitFor();
+    await row.getByRole('button', { name: `Revoke ${name}` }).click();
+    await p.getByRole('dialog', { name: `Revoke ${name}` }).getByRole('button', { name: 'Revoke' }).click();
+    await row.getByText('revoked').waitFor();
+    assert.equal((await request(srv, 'GET', '/api/v1/auth/verify', { token: key })).status, 401);
+  } finally {
+    await p.context().close();
+  }
+});
+
+test('a user turns on two-factor sign-in from their account page', async () => {
+  const u = await makeUser(srv, demoTenant, ['client'], { email: `acct-${uniq()}@example.com` });
+  const p = await page();
+  try {
+    await signIn(p, { email: u.email, password: PASSWORD });
+    await p.waitForURL(url('/portal'));
+    await p.getByRole('button', { name: /^Account:/ }).click();
+    await p.locator('#user-menu').getByRole('link', { name: 'Your account' }).click();
+    await p.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
+    await p.getByLabel('Name').fill('Account Tester');
+    await p.getByRole('button', { name: 'Save profile' }).click();
+    await p.getByText('Profile saved').waitFor();
+    await p.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
+    const secret = await p.locator('#totp-secret').textContent();
+    await p.getByLabel('Code from the app').fill(totp(secret));
+    await p.getByRole('button', { name: 'Turn on two-factor' }).click();
+    await p.locator('#recovery-codes li').first().waitFor();
+    const r = await call(srv, 'POST', '/login', { body: { email: u.email, password: PASSWORD } });
+    assert.equal(r.status, 401);
+    assert.match(r.json.error.message, /two-factor code is required/);
+    const me = await call(srv, 'GET', `/users/${u.id}`, { token: superAdminToken() });
+    assert.equal(me.json.name, 'Account Tester');
+    assert.equal(me.json.totp_enabled, true);
+  } finally {
+    await p.context().close();
+  }
+});
+
+test('super_admin sees domain events across tenants; tenant_admin sees their own activity', async () => {
+  // one event in the demo tenant, one in another
+  const other = (await call(srv, 'POST', '/tenants', { token: superAdminToken(), body: { name: 'Other', slug: `o-${uniq()}` } })).json;
+  const mark = uniq();
+  for (const [tenant, type] of [[demoTenant.id, `Mine${mark}`], [other.id, `Theirs${mark}`]]) {
+    const r = await request(srv, 'POST', '/api/v1/events', {
+      token: superAdminToken(),
+      body: { tenant_id: tenant, aggregate_type: 'note', aggregate_id: mark, event_type: type, payload: {} },
+    });
+    assert.equal(r.status, 201, r.text);
+  }
+  const p = await page();
+  try {
+    await signIn(p, demo.super_admin, '/admin/events');
+    await p.getByRole('heading', { level: 1, name: 'Domain events' }).waitFor();
+    await p.getByLabel('Event type').fill(`Theirs${mark}`);
+    await p.getByLabel('Tenant id').fill(other.id);
+    await p.getByRole('button', { name: 'Filter' }).click();
+    await p.locator('table').last().getByText(`Theirs${mark}`).waitFor();
+  } finally {
+    await p.context().close();
+  }
+  const q = await page();
+  try {
+    await signIn(q, demo.tenant_admin, '/portal/events');
+    await q.getByRole('heading', { level: 1, name: 'Activity' }).waitFor();
+    await q.getByLabel('Aggregate').fill('note');
+    await q.getByRole('button', { name: 'Filter' }).click();
+    await q.getByText(`Mine${mark}`).waitFor();
+    assert.equal(await q.getByText(`Theirs${mark}`).count(), 0);
+  } finally {
+    await q.context().close();
   }
 });

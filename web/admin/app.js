@@ -3,7 +3,9 @@
 // list as one module each when their APIs exist.
 
 import { startPortal } from '../shared/shell.js';
+import { accountScreen } from '../shared/screens/account.js';
 import { auditScreen } from '../shared/screens/audit.js';
+import { eventsScreen } from '../shared/screens/events.js';
 import { usersScreen } from '../shared/screens/users.js';
 import deadLetters from './screens/deadletters.js';
 import overview from './screens/overview.js';
@@ -20,7 +22,9 @@ startPortal({
     tenants,
     usersScreen({ platform: true, nav: 'Tenants' }),
     services,
+    eventsScreen({ platform: true, nav: 'Platform' }),
     deadLetters,
     auditScreen({ platform: true, nav: 'Security' }),
+    accountScreen(),
   ],
 });

@@ -37,7 +37,7 @@ export function themeToggle() {
 
 /** menuButton: a disclosure menu (button + list), closed by Escape or a click outside. */
 export function menuButton(label, items, { id = nextId('menu'), buttonLabel } = {}) {
-  const list = h('ul', { id, hidden: true }, items.map((i) => h('li', null, i)));
+  const list = h('ul', { id, hidden: true }, items.filter(Boolean).map((i) => h('li', null, i)));
   const btn = h('button', { type: 'button', class: 'small', 'aria-expanded': 'false', 'aria-controls': id, 'aria-label': buttonLabel || null }, label);
   const wrap = h('div', { class: 'menu' }, btn, list);
   const set = (open) => {
@@ -141,6 +141,7 @@ export async function startPortal({ id, title, base, screens, roles }) {
     [
       h('span', { class: 'muted' }, u.email),
       h('span', { class: 'muted' }, `Roles: ${(u.roles || []).join(', ')}`),
+      screens.some((s) => s.id === 'account') ? h('a', { href: `${base}/account` }, 'Your account') : null,
       h('a', { href: '#', id: 'sign-out', onclick: (ev) => (ev.preventDefault(), signOut()) }, 'Sign out'),
     ],
     { id: 'user-menu', buttonLabel: `Account: ${u.email}` },

@@ -63,7 +63,7 @@ export function toast(message, kind = 'info', ms = 5000) {
 const BADGE = {
   active: 'ok', healthy: 'ok', closed: 'ok', yes: 'ok', replayed: 'ok', delivered: 'ok',
   suspended: 'bad', down: 'bad', open: 'bad', no: 'bad', dead: 'bad', disabled: 'neutral',
-  degraded: 'warn', half_open: 'warn', replay: 'warn', locked: 'bad',
+  degraded: 'warn', half_open: 'warn', replay: 'warn', locked: 'bad', revoked: 'bad',
 };
 /** badge: a status word with a colour class (the word carries the meaning). */
 export function badge(word) {
