@@ -33,6 +33,7 @@ const logins = Object.fromEntries(
 async function signedIn(role, opts = {}) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...opts });
   const page = await ctx.newPage();
+  page.setDefaultTimeout(60000); // the machine may be busy; this is not a test
   await page.goto(`${srv.url}/login`);
   await page.getByLabel('E-mail').fill(logins[role].email);
   await page.getByLabel('Password').fill(logins[role].password);
@@ -70,12 +71,15 @@ try {
     ready: (p) => p.locator('tr[data-key="billing-upstream"]').getByText(/^ok · 200/).waitFor({ timeout: 15000 }),
   });
   await shot(admin, '/admin/users', 'admin-users');
+  await shot(admin, '/admin/events', 'admin-events');
   await shot(admin, '/admin/events/dead-letters', 'admin-dead-letters');
   await shot(admin, '/admin/audit', 'admin-audit');
 
   const ta = await signedIn('tenant_admin', { colorScheme: 'dark' });
   await shot(ta, '/portal', 'portal-dashboard-dark');
   await shot(ta, '/portal/users', 'portal-users-dark');
+  await shot(ta, '/portal/api-keys', 'portal-api-keys-dark');
+  await shot(ta, '/portal/account', 'portal-account-dark');
 
   const client = await signedIn('client');
   await shot(client, '/admin', 'admin-403-client');

@@ -99,6 +99,7 @@ for (const [role, want] of Object.entries(EXPECT)) {
       } else {
         await p.getByRole('heading', { level: 1, name: '403 — no access' }).waitFor();
         assert.equal(await p.locator('#sidebar').count(), 0, 'no admin navigation');
+        await p.locator('main a[data-platform="client-portal"]').waitFor(); // where to go instead
       }
       assert.deepEqual(p.errors, []);
     } finally {

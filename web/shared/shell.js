@@ -73,6 +73,15 @@ export function portalSwitcher(currentId) {
   return box;
 }
 
+/** portalList: the portals this user may open, as a plain list of links. */
+function portalList(currentId) {
+  const ul = h('ul', { 'aria-label': 'Your portals' });
+  api('GET', '/api/v1/auth/sso/platforms')
+    .then((r) => ul.replaceChildren(...r.platforms.filter((p) => p.accessible && p.id !== currentId).map((p) => h('li', null, h('a', { href: p.url, 'data-platform': p.id }, p.name)))))
+    .catch(() => {});
+  return ul;
+}
+
 async function signOut() {
   await logout();
   location.assign('/login');
@@ -91,8 +100,9 @@ export function forbiddenPage(what, currentId) {
       { class: 'card center-card' },
       h('h1', null, '403 — no access'),
       h('p', null, `${u ? u.email : 'This account'} may not open ${what}.`),
-      h('p', { class: 'muted' }, 'Ask a platform administrator if you need it, or open a portal you can use.'),
-      h('div', { class: 'row' }, portalSwitcher(currentId), h('button', { type: 'button', onclick: signOut }, 'Sign out')),
+      h('p', { class: 'muted' }, 'Ask a platform administrator if you need it, or open a portal you can use:'),
+      portalList(currentId),
+      h('div', { class: 'row' }, h('button', { type: 'button', onclick: signOut }, 'Sign out')),
     ),
   );
 }
