@@ -453,3 +453,49 @@ test('super_admin sees domain events across tenants; tenant_admin sees their own
     await q.context().close();
   }
 });
+
+test('tables sort and page with the keyboard (cursor pagination from the API)', async () => {
+  // 60 users in a fresh tenant: more than one page of 50
+  const t = (await call(srv, 'POST', '/tenants', { token: superAdminToken(), body: { name: 'Paging', slug: `pg-${uniq()}` } })).json;
+  const mark = uniq();
+  for (let i = 0; i < 60; i++) {
+    const r = await call(srv, 'POST', '/users', {
+      token: superAdminToken(),
+      body: { email: `p${String(i).padStart(2, '0')}-${mark}@example.com`, roles: ['client'], tenant_id: t.id },
+    });
+    assert.equal(r.status, 201, r.text);
+  }
+  const p = await page();
+  try {
+    await signIn(p, demo.super_admin, '/admin/users');
+    await p.getByRole('heading', { level: 1, name: 'Users (all tenants)' }).waitFor();
+    await p.locator('tbody tr').first().waitFor();
+    const firstPage = await p.locator('tbody tr').evaluateAll((rs) => rs.map((r) => r.dataset.key));
+    assert.equal(firstPage.length, 50);
+    // next page by keyboard
+    const next = p.getByRole('button', { name: 'Next' });
+    await next.focus();
+    await p.keyboard.press('Enter');
+    await p.getByText('Page 2').waitFor();
+    const second = await p.locator('tbody tr').evaluateAll((rs) => rs.map((r) => r.dataset.key));
+    assert.ok(second.length > 0);
+    assert.ok(second.every((k) => !firstPage.includes(k)), 'page 2 holds other users');
+    await p.getByRole('button', { name: 'Previous' }).click();
+    await p.getByText('Page 1').waitFor();
+    assert.deepEqual(await p.locator('tbody tr').evaluateAll((rs) => rs.map((r) => r.dataset.key)), firstPage);
+
+    // sort by e-mail with the keyboard: ascending, then descending
+    const th = p.locator('th', { has: p.getByRole('button', { name: 'E-mail' }) });
+    await p.getByRole('button', { name: 'E-mail' }).focus();
+    await p.keyboard.press('Enter');
+    assert.equal(await th.getAttribute('aria-sort'), 'ascending');
+    const asc = await p.locator('tbody tr').evaluateAll((rs) => rs.map((r) => r.dataset.key));
+    assert.deepEqual(asc, [...firstPage].sort((a, b) => a.localeCompare(b)));
+    await p.keyboard.press('Enter'); // focus stays on the sort button
+    assert.equal(await th.getAttribute('aria-sort'), 'descending');
+    const desc = await p.locator('tbody tr').evaluateAll((rs) => rs.map((r) => r.dataset.key));
+    assert.deepEqual(desc, [...asc].reverse());
+  } finally {
+    await p.context().close();
+  }
+});
