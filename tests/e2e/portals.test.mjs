@@ -499,3 +499,60 @@ test('tables sort and page with the keyboard (cursor pagination from the API)', 
     await p.context().close();
   }
 });
+
+async function mailTo(address) {
+  const r = await call(srv, 'GET', `/dev/mailbox?to=${encodeURIComponent(address)}`);
+  assert.equal(r.status, 200, r.text);
+  return r.json.items[0];
+}
+const tokenIn = (mail) => /\b([0-9a-f]{64})\b/.exec(mail.body)[1];
+
+test('forgotten password and invitation flows on the login page, with the mailed tokens', async () => {
+  const u = await makeUser(srv, demoTenant, ['client'], { email: `forgot-${uniq()}@example.com` });
+  const p = await page();
+  try {
+    await p.goto(url('/login'));
+    await p.getByRole('link', { name: 'Forgot your password?' }).click();
+    await p.getByRole('heading', { name: 'Reset your password' }).waitFor();
+    await p.getByLabel('E-mail').fill(u.email);
+    await p.getByRole('button', { name: 'Mail me a reset token' }).click();
+    await p.getByText(/reset token was sent/).waitFor();
+    await p.getByRole('link', { name: 'I have a token' }).click();
+    await p.getByLabel('Reset token').fill('0'.repeat(64));
+    await p.locator('input[name="password"]').fill('a brand new password 123');
+    await p.getByRole('button', { name: 'Set password' }).click();
+    await p.locator('.form-error:not([hidden])').waitFor(); // a wrong token: the API's message
+    await p.getByLabel('Reset token').fill(tokenIn(await mailTo(u.email)));
+    await p.getByRole('button', { name: 'Set password' }).click();
+    await p.getByText('Your password is set').waitFor();
+    await p.getByRole('link', { name: 'Sign in' }).click();
+    await signIn(p, { email: u.email, password: 'a brand new password 123' });
+    await p.waitForURL(url('/portal'));
+
+    // the tenant admin invites someone from the portal; they join from the login page
+    await p.evaluate(() => localStorage.clear());
+    await signIn(p, demo.tenant_admin, '/portal/users');
+    await p.getByRole('heading', { level: 1, name: 'Users & invitations' }).waitFor();
+    await p.getByRole('button', { name: 'Invite' }).click();
+    const dlg = p.getByRole('dialog', { name: 'Invite someone' });
+    const email = `invited-${uniq()}@example.com`;
+    await dlg.getByLabel('E-mail').fill(email);
+    await dlg.getByLabel('Role').selectOption('manager');
+    await dlg.getByRole('button', { name: 'Send invitation' }).click();
+    await p.getByText(`Invitation sent to ${email}`).waitFor();
+    await p.evaluate(() => localStorage.clear());
+
+    await p.goto(url('/login#invite'));
+    await p.getByLabel('Invitation token').fill(tokenIn(await mailTo(email)));
+    await p.getByLabel('E-mail').fill(email);
+    await p.getByLabel('Your name').fill('Invited Person');
+    await p.getByLabel('Choose a password').fill('invited person password 1');
+    await p.getByRole('button', { name: 'Join' }).click();
+    await p.waitForURL(url('/portal'));
+    const me = await p.evaluate(() => JSON.parse(localStorage.getItem('bz.session')).user);
+    assert.deepEqual(me.roles, ['manager']);
+    assert.equal(me.tenant_id, demoTenant.id);
+  } finally {
+    await p.context().close();
+  }
+});
