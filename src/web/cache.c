@@ -274,15 +274,18 @@ static void rewrite_html(web_tree_t *t, web_file_t *f, time_t newest)
     buf_append_str(&map, "}}");
 
     const char *p = (const char *)f->body, *end = p + f->len;
+    const char *mark = memmem(p, f->len, IMPORTMAP_MARK, sizeof IMPORTMAP_MARK - 1);
     while (p < end) {
         const char *hit = memmem(p, (size_t)(end - p), prefix, sizeof prefix - 1);
-        const char *mark = memmem(p, (size_t)(end - p), IMPORTMAP_MARK, sizeof IMPORTMAP_MARK - 1);
+        if (mark && mark < p) /* it was inside a URL already copied: the next one */
+            mark = memmem(p, (size_t)(end - p), IMPORTMAP_MARK, sizeof IMPORTMAP_MARK - 1);
         if (mark && (!hit || mark < hit)) {
             buf_append(&out, p, (size_t)(mark - p));
             buf_append_str(&out, "<script type=\"importmap\">");
             buf_append(&out, map.p, map.n);
             buf_append_str(&out, "</script>");
             p = mark + sizeof IMPORTMAP_MARK - 1;
+            mark = memmem(p, (size_t)(end - p), IMPORTMAP_MARK, sizeof IMPORTMAP_MARK - 1);
             continue;
         }
         if (!hit) {
