@@ -7,7 +7,6 @@ import { accountScreen } from '../shared/screens/account.js';
 import { auditScreen } from '../shared/screens/audit.js';
 import { eventsScreen } from '../shared/screens/events.js';
 import { usersScreen } from '../shared/screens/users.js';
-import deadLetters from './screens/deadletters.js';
 import overview from './screens/overview.js';
 import services from './screens/services.js';
 import tenants from './screens/tenants.js';
@@ -23,7 +22,11 @@ startPortal({
     usersScreen({ platform: true, nav: 'Tenants' }),
     services,
     eventsScreen({ platform: true, nav: 'Platform' }),
-    deadLetters,
+    {
+      // loaded when first opened (see router.js)
+      id: 'dead-letters', path: '/events/dead-letters', title: 'Dead letters', nav: 'Platform', roles: ['super_admin'],
+      load: () => import('./screens/deadletters.js'),
+    },
     auditScreen({ platform: true, nav: 'Security' }),
     accountScreen(),
   ],

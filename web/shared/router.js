@@ -8,6 +8,11 @@
 //     render(ctx) { ... return node },                           // ctx: params, query, navigate, onLeave
 //   }
 //
+// A screen may also be registered lazily: the same fields with
+// `load: () => import('./screens/x.js')` instead of render; its module
+// (whose default export has render) is fetched the first time it is opened,
+// so it costs nothing on the portal's first load.
+//
 // Adding a screen (CRM leads, CMS pages, workflows …) is one module plus
 // one line in the portal's screen list; nothing else changes.
 
@@ -69,7 +74,8 @@ export function createRouter({ base, screens, outlet, allowed, denied, notFound,
     else if (allowed && !allowed(hit.screen)) node = denied(hit.screen);
     else {
       try {
-        node = await hit.screen.render(ctx);
+        const impl = hit.screen.render ? hit.screen : (await hit.screen.load()).default;
+        node = await impl.render.call(hit.screen, ctx);
       } catch (e) {
         node = h('div', { role: 'alert', class: 'card' }, h('h1', null, 'Something went wrong'), h('p', null, e.message || String(e)));
       }
