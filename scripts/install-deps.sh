@@ -25,7 +25,7 @@ done
 packages=(
     build-essential cmake pkg-config
     libuv1-dev libjansson-dev libsqlite3-dev libpq-dev libhiredis-dev
-    libcurl4-openssl-dev libsodium-dev libssl-dev libcmocka-dev
+    libcurl4-openssl-dev libsodium-dev libssl-dev libcmocka-dev zlib1g-dev
     postgresql redis-server nginx-light wrk
     clang libclang-rt-14-dev valgrind
     chromium procps curl ca-certificates

@@ -17,6 +17,7 @@
 #include "gateway/gateway.h"
 #include "gateway/openapi.h"
 #include "kernel_routes.h"
+#include "web/web.h"
 
 struct app {
     const config_t *cfg;
@@ -46,6 +47,7 @@ app_t *app_new(const config_t *cfg, const char *jwt_secret)
     crm_register(a->router);
     cms_register(a->router, cfg);
     contact_register(a->router, cfg);
+    web_register(a->router, cfg);
     gw_register(a->router, cfg);
     openapi_register(a->router); /* built at the first request, from the whole table */
     return a;
@@ -72,6 +74,7 @@ int app_start(app_t *app, db_t *db)
     /* contexts: startup work needing the database here (one call each, return on error) */
     if (crm_start(app->cfg, db) < 0) return -1;
     if (cms_start(db) < 0) return -1;
+    if (web_start() < 0) return -1;
     if (gw_start(db) < 0) return -1; /* after the contexts: it registers those that exist */
     return 0;
 }
@@ -87,6 +90,7 @@ void app_free(app_t *app)
     ev_stop();
     gw_stop();
     vault_stop();
+    web_stop();
     router_free(app->router);
     free(app);
 }

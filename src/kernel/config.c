@@ -118,6 +118,12 @@ static const setting_t settings[] = {
      "cms: blog posts per page of a blog index on the marketing site"},
     {"CMS_PAGE_CACHE_ENTRIES", C_INT, OFF(cms_page_cache_entries), "1024", 0, 1000000,
      "cms: rendered pages kept in memory per process (0 = no cache)"},
+    {"WEB_ROOT", C_STR, OFF(web_root), "", 0, 0,
+     "directory of the web portals (/login, /portal, /admin, /assets); empty = ./web, else web/ "
+     "next to the binary's build directory; none found = portals not served"},
+    {"WEB_CACHE_MAX_BYTES", C_INT, OFF(web_cache_max_bytes), "67108864", 1024, BIG,
+     "web portals: the whole web root is loaded (and gzipped) into memory at start; a larger "
+     "tree refuses to start"},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

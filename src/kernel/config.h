@@ -46,6 +46,8 @@ typedef struct config {
     int64_t health_interval_ms; /* gateway: active health checks of HTTP upstreams */
     int64_t cms_media_max_bytes, cms_schedule_interval_ms, cms_blog_page_size,
         cms_page_cache_entries; /* cms: uploads, scheduled publishing, site */
+    char *web_root;             /* web portals: directory served (empty = found automatically) */
+    int64_t web_cache_max_bytes; /* web portals: files held in memory, all together */
     /* [service.NAME] sections of the INI file, as given (the gateway
      * validates the values at start-up; config validates the keys) */
     struct config_service *services;

@@ -167,7 +167,7 @@ test('SSO platforms list every portal with accessible per role', async () => {
   assert.equal(by.trading, false);
   const a = await session(srv, ['tenant_admin']);
   const ra = await call(srv, 'GET', '/sso/platforms', { token: a.access });
-  assert.equal(ra.json.platforms.find((p) => p.id === 'admin').accessible, true);
+  assert.equal(ra.json.platforms.find((p) => p.id === 'admin').accessible, false); // super_admin only
   assertError(await call(srv, 'GET', '/sso/platforms'), 401, 'unauthorized');
 });
 

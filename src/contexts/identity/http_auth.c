@@ -214,7 +214,8 @@ static const struct platform {
     {"storefront", "CoreLDove storefront", "/store/", 0},
     {"client-portal", "Client portal", "/portal/",
      ROLE_CLIENT | ROLE_MANAGER | ROLE_TENANT_ADMIN | ROLE_SUPER_ADMIN},
-    {"admin", "Admin dashboard", "/admin/", ROLE_TENANT_ADMIN | ROLE_SUPER_ADMIN},
+    /* the platform team's dashboard: super_admin only (issue 7) */
+    {"admin", "Admin dashboard", "/admin/", ROLE_SUPER_ADMIN},
     {"directory", "Business directory", "/directory/", 0},
     {"trading", "QuantTrade", "/trading/", ROLE_MANAGER | ROLE_TENANT_ADMIN | ROLE_SUPER_ADMIN},
     {"gaming", "ThrillRing gaming", "/gaming/", 0},

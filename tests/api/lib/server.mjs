@@ -303,3 +303,19 @@ export async function request(server, method, pathname, { headers = {}, body, to
   }
   return { status: res.status, headers: res.headers, text, json };
 }
+
+/**
+ * demoLogins: the demo tenant's logins a server seeded on its first start
+ * (embedded default), read from DATA_DIR/demo-logins.txt (passwords never go
+ * to the log) → {role: {email, role, password}}.
+ */
+export function demoLogins(server) {
+  const text = fs.readFileSync(path.join(server.dataDir, 'demo-logins.txt'), 'utf8');
+  const out = {};
+  for (const line of text.split('\n')) {
+    if (!line.trim() || line.startsWith('#')) continue;
+    const [email, role, password] = line.trim().split(/\s+/);
+    out[role] = { email, role, password };
+  }
+  return out;
+}
