@@ -7,6 +7,7 @@
 #include "alloc.h"
 #include "contexts/identity/identity.h"
 #include "contexts/vault/vault.h"
+#include "contexts/workflows/wf.h"
 #include "events/events.h"
 #include "gateway/gateway.h"
 #include "gateway/openapi.h"
@@ -34,6 +35,7 @@ app_t *app_new(const config_t *cfg, const char *jwt_secret)
     identity_register(a->router);
     ev_register(a->router, cfg);
     vault_register(a->router);
+    wf_register(a->router, cfg);
     identity_configure(cfg, &a->auth);
     /* contexts: register here (one line each) */
     gw_register(a->router, cfg);
@@ -48,6 +50,7 @@ int app_start(app_t *app, db_t *db)
     if (vault_start(app->cfg, db) < 0) return -1;
     if (ev_start(app->cfg) < 0) return -1;
     if (identity_start(db) < 0) return -1;
+    if (wf_start(app->cfg) < 0) return -1;
     /* contexts: startup work needing the database here (one call each, return on error) */
     if (gw_start(db) < 0) return -1; /* after the contexts: it registers those that exist */
     return 0;
@@ -59,6 +62,7 @@ const auth_config_t *app_auth(const app_t *app) { return &app->auth; }
 void app_free(app_t *app)
 {
     if (!app) return;
+    wf_stop();
     ev_stop();
     gw_stop();
     vault_stop();

@@ -39,6 +39,10 @@ typedef struct config {
     int64_t redis_stream_maxlen;
     int64_t events_max_attempts, events_retry_base_ms, events_poll_ms;
     char *events_test_dir; /* test subscribers write here; empty = off */
+    int64_t events_retention_s; /* prune processed outbox rows older than this; 0 = keep */
+    /* workflows */
+    int64_t workflow_workers, workflow_lease_ms, workflow_poll_ms, workflow_sse_max;
+    bool workflow_test_defs;
     char *master_key;      /* vault master key (64 hex); empty = DATA_DIR/master.key */
     char *admin_token;     /* platform admin bearer token (>= 32 chars); empty = none */
     int64_t health_interval_ms; /* gateway: active health checks of HTTP upstreams */
