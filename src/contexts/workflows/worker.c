@@ -143,7 +143,18 @@ static int run_one(db_t *db, const char *owner)
 {
     int64_t lease = g.cfg->workflow_lease_ms;
     wf_claim_t c;
-    int rc = db_begin_platform(db, true);
+    /* idle check in a read transaction first: on SQLite a write
+     * transaction takes the database's one write lock, which idle workers
+     * polling every few milliseconds should not */
+    int64_t due = 0;
+    int rc = db_begin_platform(db, false);
+    if (rc < 0) return rc;
+    rc = db_query_one_int(db, &due, "SELECT count(*) FROM (SELECT 1 FROM wf_steps WHERE due_ms <= $1 LIMIT 1) d",
+                          DB_ARGS(DB_INT(clock_now_ms())));
+    db_rollback(db);
+    if (rc < 0) return rc;
+    if (!due) return 0;
+    rc = db_begin_platform(db, true);
     if (rc < 0) return rc;
     rc = wf__claim(db, owner, lease, clock_now_ms(), &c);
     if (rc <= 0) {
