@@ -178,6 +178,9 @@ void http_set_gateway(const http_gateway_ops_t *ops);
  * socket while the job runs, so the two never interleave. */
 int http_stream_begin(http_req_t *req, http_res_t *res, const char *content_type);
 int http_stream_write(http_req_t *req, const char *data, size_t len, int timeout_ms);
+/* http_stream_closing: true once the server is shutting down; a streaming
+ * handler should end its stream and return. */
+bool http_stream_closing(const http_req_t *req);
 
 /* --- response lifecycle (kernel) --- */
 void http_res_init(http_res_t *res);

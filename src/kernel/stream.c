@@ -88,3 +88,9 @@ int http_stream_write(http_req_t *req, const char *data, size_t len, int timeout
     if (!c || !c->stream_open || !atomic_load(&c->streamed)) return ERR_INTERNAL;
     return write_all(c->stream_fd, data, len, timeout_ms);
 }
+
+bool http_stream_closing(const http_req_t *req)
+{
+    const conn_t *c = req->kernel;
+    return !c || atomic_load(&c->loop->srv->stopping);
+}

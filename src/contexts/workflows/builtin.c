@@ -129,12 +129,14 @@ static const wf_step_def_t report_steps[] = {
     {.name = "count", .fn = report_step, .timeout_ms = 30000},
 };
 
-/* sleep_until: waits ms or until the attempt's deadline, in short slices. */
+/* sleep_ms: waits ms or until the attempt's deadline, in short slices;
+ * stops early (returns -1) when the worker is stopping. */
 static int64_t sleep_ms(wf_ctx_t *ctx, int64_t ms)
 {
     int64_t start = clock_now_ms(), end = start + ms;
     if (end > wf_ctx_deadline_ms(ctx)) end = wf_ctx_deadline_ms(ctx);
     for (int64_t now = start; now < end; now = clock_now_ms()) {
+        if (wf_ctx_stopping(ctx)) return -1;
         int64_t left = end - now;
         usleep((useconds_t)(left > 50 ? 50000 : left * 1000));
     }
@@ -150,6 +152,7 @@ static int delay_step(const json_t *in, const json_t *prev, wf_ctx_t *ctx, json_
         return ERR_VALIDATION;
     }
     int64_t slept = sleep_ms(ctx, ms);
+    if (slept < 0) return WF_STEP_INTERRUPTED;
     *out = json_pack("{s:I, s:I, s:i}", "requested_ms", (json_int_t)ms, "slept_ms",
                      (json_int_t)slept, "attempt", wf_ctx_attempt(ctx));
     return 0;
@@ -183,7 +186,7 @@ static int flaky_step(const json_t *in, const json_t *prev, wf_ctx_t *ctx, json_
 static int echo_step(const json_t *in, const json_t *prev, wf_ctx_t *ctx, json_t **out)
 {
     int64_t ms = num(in, "sleep_ms");
-    if (ms > 0) sleep_ms(ctx, ms);
+    if (ms > 0 && sleep_ms(ctx, ms) < 0) return WF_STEP_INTERRUPTED;
     *out = json_pack("{s:O, s:I, s:I}", "prev", prev, "done_at", (json_int_t)clock_now_ms(),
                      "attempt", (json_int_t)wf_ctx_attempt(ctx));
     return 0;

@@ -101,6 +101,12 @@ db_t *wf_ctx_db(wf_ctx_t *ctx)
     return ctx->db;
 }
 
+bool wf_ctx_stopping(const wf_ctx_t *ctx)
+{
+    (void)ctx;
+    return wf__stopping();
+}
+
 void wf__ctx_close(wf_ctx_t *ctx)
 {
     if (ctx->db_open) db_rollback(ctx->db);

@@ -514,17 +514,20 @@ int wf__finish(db_t *db, const wf_claim_t *c, const char *owner, json_t *output,
     }
     db_res_t *r;
     rc = db_query(db, &r,
-                  "SELECT status, attempts, lease_owner FROM wf_steps WHERE tenant_id = $1 AND "
-                  "run_id = $2 AND idx = $3",
+                  "SELECT status, attempts, lease_owner, max_attempts FROM wf_steps WHERE "
+                  "tenant_id = $1 AND run_id = $2 AND idx = $3",
                   DB_ARGS(DB_TEXT(c->tenant_id), DB_TEXT(c->run_id), DB_INT(c->idx)));
     if (rc < 0) {
         json_decref(output);
         return rc;
     }
     bool mine = false;
-    if ((rc = db_res_next(r)) == 1)
+    int max_attempts = 1;
+    if ((rc = db_res_next(r)) == 1) {
         mine = !strcmp(db_res_text(r, 0), "running") && db_res_int(r, 1) == c->attempt &&
                db_res_text(r, 2) && !strcmp(db_res_text(r, 2), owner);
+        max_attempts = (int)db_res_int(r, 3);
+    }
     db_res_free(r);
     if (rc < 0 || !mine || wf__terminal(rs)) {
         json_decref(output);
@@ -554,7 +557,7 @@ int wf__finish(db_t *db, const wf_claim_t *c, const char *owner, json_t *output,
         return rc;
     }
     json_decref(output);
-    if (c->attempt < wf__max_attempts(c->step)) {
+    if (c->attempt < max_attempts) {
         int64_t delay = wf__backoff_ms(c->step, c->attempt);
         return db_exec(db, NULL,
                        "UPDATE wf_steps SET status = 'ready', due_ms = $4, lease_owner = NULL, "
@@ -620,4 +623,28 @@ int wf__signal(db_t *db, const char *tenant, const char *run, const char *name,
                    "UPDATE wf_steps SET status = 'ready', due_ms = $4 WHERE tenant_id = $1 AND "
                    "run_id = $2 AND signal = $3 AND status = 'waiting'",
                    DB_ARGS(DB_TEXT(tenant), DB_TEXT(run), DB_TEXT(name), DB_INT(now)));
+}
+
+int wf__release(db_t *db, const wf_claim_t *c, const char *owner, int64_t now)
+{
+    char rs[16];
+    int rc = lock_run(db, c->tenant_id, c->run_id, false, rs);
+    if (rc < 0) return rc == ERR_NOT_FOUND ? 1 : rc;
+    int64_t n = 0;
+    /* attempt numbers stay unique (wf_attempts' key), so the given-back
+     * attempt is compensated by one more allowed attempt */
+    rc = db_exec(db, &n,
+                 "UPDATE wf_steps SET status = 'ready', due_ms = $6, lease_owner = NULL, "
+                 "max_attempts = max_attempts + 1 WHERE tenant_id = $1 AND run_id = $2 AND idx = $3 "
+                 "AND attempts = $4 AND lease_owner = $5 AND status = 'running'",
+                 DB_ARGS(DB_TEXT(c->tenant_id), DB_TEXT(c->run_id), DB_INT(c->idx),
+                         DB_INT(c->attempt), DB_TEXT(owner), DB_INT(now)));
+    if (rc < 0) return rc;
+    if (n == 0) return 1;
+    return db_exec(db, NULL,
+                   "UPDATE wf_attempts SET status = 'interrupted', error = 'the worker stopped; the "
+                   "attempt was given back', finished_ms = $5 WHERE tenant_id = $1 AND run_id = $2 "
+                   "AND step_idx = $3 AND attempt = $4",
+                   DB_ARGS(DB_TEXT(c->tenant_id), DB_TEXT(c->run_id), DB_INT(c->idx),
+                           DB_INT(c->attempt), DB_INT(now)));
 }

@@ -103,6 +103,10 @@ static int stream(http_req_t *req, const char *tenant, const char *id, json_t *r
             run = NULL;
         }
         int64_t now = clock_now_ms();
+        if (http_stream_closing(req)) {
+            http_stream_write(req, ": server shutting down; reconnect\n\n", 35, WRITE_TIMEOUT_MS);
+            return 0;
+        }
         if (now - start > MAX_STREAM_MS) {
             http_stream_write(req, ": stream time limit reached; reconnect\n\n", 40, WRITE_TIMEOUT_MS);
             return 0;

@@ -37,11 +37,18 @@
 
 typedef struct wf_ctx wf_ctx_t;
 
+/* What a step function returns when it stops early because the worker is
+ * shutting down (wf_ctx_stopping): the attempt is given back — not counted
+ * against max_attempts — and the step runs again at once, elsewhere or
+ * after the restart. */
+#define WF_STEP_INTERRUPTED 1
+
 /* A step function. input is the run's input object, prev an object mapping
  * the name of every completed step of earlier groups to its output (both
  * borrowed). On success it returns 0 and stores a new reference in *output
  * (any JSON value; NULL means null); on failure a negative ERR_* after
- * wf_ctx_error() says why — the step is retried per its policy. It runs on a
+ * wf_ctx_error() says why — the step is retried per its policy — or
+ * WF_STEP_INTERRUPTED (see above). It runs on a
  * worker thread without a transaction; wf_ctx_db() gives a read-only view. */
 typedef int (*wf_step_fn)(const json_t *input, const json_t *prev, wf_ctx_t *ctx, json_t **output);
 
@@ -86,6 +93,9 @@ int64_t wf_ctx_deadline_ms(const wf_ctx_t *ctx);
  * scoped to the run's tenant (rolled back after the step); NULL when the
  * database is unavailable. */
 db_t *wf_ctx_db(wf_ctx_t *ctx);
+/* wf_ctx_stopping: true once this process's workers are stopping; long
+ * steps should check it and return WF_STEP_INTERRUPTED. */
+bool wf_ctx_stopping(const wf_ctx_t *ctx);
 /* wf_ctx_error: why the step failed (stored with the attempt). */
 void wf_ctx_error(wf_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -48,6 +48,11 @@ void wf__claim_free(wf_claim_t *c);
  * step (lease lost, run canceled): nothing is recorded. */
 int wf__finish(db_t *db, const wf_claim_t *c, const char *owner, json_t *output, const char *error,
                int64_t now);
+/* wf__release: gives an interrupted attempt back: the step is due again
+ * now and the attempt does not count. Returns 0, 1 (not ours any more). */
+int wf__release(db_t *db, const wf_claim_t *c, const char *owner, int64_t now);
+/* worker.c */
+bool wf__stopping(void);
 /* wf__renew: extends the lease of a step this owner runs. */
 int wf__renew(db_t *db, const char *tenant, const char *run, int idx, int attempt,
               const char *owner, int64_t until);

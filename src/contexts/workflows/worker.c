@@ -67,6 +67,14 @@ static bool wait_ms(int64_t ms)
     return stop;
 }
 
+bool wf__stopping(void)
+{
+    pthread_mutex_lock(&g.mu);
+    bool s = g.stop;
+    pthread_mutex_unlock(&g.mu);
+    return s;
+}
+
 static bool stopping(void)
 {
     pthread_mutex_lock(&g.mu);
@@ -105,8 +113,9 @@ static void track(wf_claim_t *c, active_t *a, bool add)
 }
 
 /* execute: runs the claimed step's function; returns the output (new
- * reference, may be NULL for null) or sets *err. */
-static json_t *execute(db_t *db, wf_claim_t *c, char *err, size_t errlen)
+ * reference, may be NULL for null) or sets *err; *interrupted when the
+ * function gave the attempt back. */
+static json_t *execute(db_t *db, wf_claim_t *c, char *err, size_t errlen, bool *interrupted)
 {
     json_error_t je;
     json_t *input = json_loads(c->input ? c->input : "{}", JSON_DECODE_ANY, &je);
@@ -122,6 +131,12 @@ static json_t *execute(db_t *db, wf_claim_t *c, char *err, size_t errlen)
     json_decref(input);
     json_decref(prev);
     int64_t took = clock_now_ms() - c->started_ms;
+    *interrupted = rc == WF_STEP_INTERRUPTED;
+    if (*interrupted) {
+        json_decref(out);
+        snprintf(err, errlen, "interrupted");
+        return NULL;
+    }
     if (rc == 0 && took > wf__step_timeout(c->step)) {
         json_decref(out);
         snprintf(err, errlen, "timed out: took %lld ms, the limit is %lld ms", (long long)took,
@@ -156,6 +171,14 @@ static int run_one(db_t *db, const char *owner)
     if (!due) return 0;
     rc = db_begin_platform(db, true);
     if (rc < 0) return rc;
+    /* A claim lost in a database crash is harmless (the step is simply
+     * claimed again), and the result's commit flushes the WAL up to and
+     * including it anyway: the claim need not wait for its own flush. */
+    if (db_backend(db) == DB_POSTGRES &&
+        (rc = db_exec(db, NULL, "SET LOCAL synchronous_commit TO off", DB_NOARGS)) < 0) {
+        db_rollback(db);
+        return rc;
+    }
     rc = wf__claim(db, owner, lease, clock_now_ms(), &c);
     if (rc <= 0) {
         if (rc < 0) log_kv(LOG_WARN, "workflow claim failed", "error", db_errmsg(db), NULL);
@@ -171,17 +194,19 @@ static int run_one(db_t *db, const char *owner)
     active_t a;
     track(&c, &a, true);
     char err[600];
-    json_t *out = execute(db, &c, err, sizeof err);
+    bool interrupted = false;
+    json_t *out = execute(db, &c, err, sizeof err, &interrupted);
     track(&c, &a, false);
     atomic_fetch_add(&n_steps, 1);
-    if (err[0]) atomic_fetch_add(&n_failed, 1);
+    if (err[0] && !interrupted) atomic_fetch_add(&n_failed, 1);
     /* record the result; SQLite may be busy for a moment, PostgreSQL may
      * pick us as a deadlock victim: retry a little, the lease covers us */
     for (int i = 0; i < FINISH_TRIES; i++) {
         rc = db_begin_platform(db, true);
         if (rc == 0) {
-            rc = wf__finish(db, &c, owner, out ? json_incref(out) : NULL, err[0] ? err : NULL,
-                            clock_now_ms());
+            rc = interrupted ? wf__release(db, &c, owner, clock_now_ms())
+                             : wf__finish(db, &c, owner, out ? json_incref(out) : NULL,
+                                          err[0] ? err : NULL, clock_now_ms());
             if (rc >= 0) {
                 if (rc == 1) atomic_fetch_add(&n_lost, 1);
                 rc = db_commit(db);
