@@ -346,3 +346,15 @@ test('GET /runs/{id}/events streams live progress as Server-Sent Events until th
   // the server still answers on the connection pool afterwards
   assert.equal((await get(id)).status, 200);
 });
+
+test('the gateway serves the workflows as registry service temporal', async () => {
+  const res = await request(srv, 'POST', '/api/brain/temporal/lead_scoring/runs', { token: adminA, body: { input: { budget: 20000 } } });
+  assert.equal(res.status, 201, show(res));
+  const run = await waitRun(res.json.id);
+  assert.equal(run.output.score, 25);
+  const via = await request(srv, 'GET', `/api/brain/temporal/runs/${res.json.id}`, { token: adminA });
+  assert.equal(via.status, 200);
+  assert.equal(via.json.id, res.json.id);
+  const health = await request(srv, 'GET', '/health');
+  assert.ok(health.json.services.temporal, JSON.stringify(health.json));
+});
