@@ -102,20 +102,25 @@ static int run_event(db_t *db, const char *tenant, const char *run, const char *
     return ev_raise_db(db, tenant, "workflow_run", run, type, p, NULL);
 }
 
-/* lock_run: the run's status, with its row locked (PostgreSQL). skip: SKIP
- * LOCKED (returns ERR_CONFLICT when another transaction holds it). */
-static int lock_run(db_t *db, const char *tenant, const char *run, bool skip, char status[16])
+/* lock_run: the run's status (and, when name is not NULL, its definition
+ * name), with its row locked (PostgreSQL). skip: SKIP LOCKED (returns
+ * ERR_CONFLICT when another transaction holds it). */
+static int lock_run_ex(db_t *db, const char *tenant, const char *run, bool skip, char status[16],
+                       char name[WF_MAX_NAME + 1])
 {
-    const char *sql = !is_pg(db) ? "SELECT status FROM wf_runs WHERE tenant_id = $1 AND id = $2"
-                      : skip     ? "SELECT status FROM wf_runs WHERE tenant_id = $1 AND id = $2 "
+    const char *sql = !is_pg(db) ? "SELECT status, name FROM wf_runs WHERE tenant_id = $1 AND id = $2"
+                      : skip     ? "SELECT status, name FROM wf_runs WHERE tenant_id = $1 AND id = $2 "
                                    "FOR UPDATE SKIP LOCKED"
-                                 : "SELECT status FROM wf_runs WHERE tenant_id = $1 AND id = $2 "
+                                 : "SELECT status, name FROM wf_runs WHERE tenant_id = $1 AND id = $2 "
                                    "FOR UPDATE";
     db_res_t *r;
     int rc = db_query(db, &r, sql, DB_ARGS(DB_TEXT(tenant), DB_TEXT(run)));
     if (rc < 0) return rc;
     rc = db_res_next(r);
-    if (rc == 1) snprintf(status, 16, "%s", db_res_text(r, 0));
+    if (rc == 1) {
+        snprintf(status, 16, "%s", db_res_text(r, 0));
+        if (name) snprintf(name, WF_MAX_NAME + 1, "%s", db_res_text(r, 1));
+    }
     db_res_free(r);
     if (rc < 0) return rc;
     if (rc == 0) {
@@ -128,6 +133,11 @@ static int lock_run(db_t *db, const char *tenant, const char *run, bool skip, ch
         return n ? ERR_CONFLICT : ERR_NOT_FOUND;
     }
     return 0;
+}
+
+static int lock_run(db_t *db, const char *tenant, const char *run, bool skip, char status[16])
+{
+    return lock_run_ex(db, tenant, run, skip, status, NULL);
 }
 
 static int set_run_status(db_t *db, const char *tenant, const char *run, const char *status,
@@ -352,8 +362,7 @@ static int pick(db_t *db, int64_t now, wf_claim_t *c, char status[16], char **si
         db_res_free(r);
         if (rc < 0) return rc;
         for (int k = 0; k < nr; k++) {
-            char rs[16];
-            rc = lock_run(db, cs[i].tenant, rows[k].run, true, rs);
+            rc = lock_run_ex(db, cs[i].tenant, rows[k].run, true, c->run_status, c->def_name);
             if (rc == ERR_CONFLICT || rc == ERR_NOT_FOUND) continue;
             if (rc < 0) return rc;
             /* still due now that we hold the run? */
@@ -373,7 +382,9 @@ static int pick(db_t *db, int64_t now, wf_claim_t *c, char status[16], char **si
             *signal = rows[k].has_signal ? strdup(rows[k].signal) : NULL;
             *attempts = rows[k].attempts;
             *max_attempts = rows[k].max;
-            rc = fair_advance(db, cs, n, i);
+            /* alone, there is nobody to be fair to: leave the clock (and
+             * its row lock, which would serialize this tenant's claims) */
+            rc = n > 1 ? fair_advance(db, cs, n, i) : 0;
             return rc < 0 ? rc : 1;
         }
     }
@@ -431,11 +442,7 @@ int wf__claim(db_t *db, const char *owner, int64_t lease_ms, int64_t now, wf_cla
     int attempts = 0, max = 0;
     int rc = pick(db, now, c, status, &signal, &attempts, &max);
     if (rc <= 0) return rc;
-    char *def_name = NULL;
-    rc = db_query_one_text(db, &def_name, "SELECT name FROM wf_runs WHERE tenant_id = $1 AND id = $2",
-                           DB_ARGS(DB_TEXT(c->tenant_id), DB_TEXT(c->run_id)));
-    if (rc < 0) goto out;
-    c->def = wf_find(def_name);
+    c->def = wf_find(c->def_name);
     if (!c->def || c->idx >= c->def->nsteps) {
         rc = fail_run(db, c->tenant_id, c->run_id, c->idx, "?",
                       "the workflow definition is not in this build", now);
@@ -478,13 +485,7 @@ int wf__claim(db_t *db, const char *owner, int64_t lease_ms, int64_t now, wf_cla
                      DB_ARGS(DB_TEXT(c->tenant_id), DB_TEXT(c->run_id), DB_INT(c->idx),
                              DB_INT(c->attempt), DB_TEXT(owner), DB_INT(now)));
     if (rc < 0) goto out;
-    char rs[16] = "";
-    char *st = NULL;
-    rc = db_query_one_text(db, &st, "SELECT status FROM wf_runs WHERE tenant_id = $1 AND id = $2",
-                           DB_ARGS(DB_TEXT(c->tenant_id), DB_TEXT(c->run_id)));
-    if (rc < 0) goto out;
-    snprintf(rs, sizeof rs, "%s", st);
-    free(st);
+    const char *rs = c->run_status;
     if (!strcmp(rs, "queued")) {
         rc = db_exec(db, NULL,
                      "UPDATE wf_runs SET status = 'running', started_ms = $3, updated_ms = $3 "
@@ -498,7 +499,6 @@ int wf__claim(db_t *db, const char *owner, int64_t lease_ms, int64_t now, wf_cla
     if (rc == 0) rc = 1;
 out:
     free(signal);
-    free(def_name);
     if (rc != 1) wf__claim_free(c);
     return rc;
 }

@@ -31,6 +31,7 @@ void wf__ctx_close(wf_ctx_t *ctx);
  * write transaction on db. */
 typedef struct wf_claim {
     char tenant_id[128], run_id[40];
+    char run_status[16], def_name[WF_MAX_NAME + 1]; /* as locked by the claim */
     int idx, attempt, grp;
     const wf_def_t *def;
     const wf_step_def_t *step;

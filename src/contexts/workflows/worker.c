@@ -154,21 +154,25 @@ static json_t *execute(db_t *db, wf_claim_t *c, char *err, size_t errlen, bool *
 
 /* run_one: one claim; returns >0 when work was done, 0 when idle, <0 on a
  * database error. */
-static int run_one(db_t *db, const char *owner)
+static int run_one(db_t *db, const char *owner, bool busy)
 {
     int64_t lease = g.cfg->workflow_lease_ms;
     wf_claim_t c;
     /* idle check in a read transaction first: on SQLite a write
      * transaction takes the database's one write lock, which idle workers
      * polling every few milliseconds should not */
-    int64_t due = 0;
-    int rc = db_begin_platform(db, false);
-    if (rc < 0) return rc;
-    rc = db_query_one_int(db, &due, "SELECT count(*) FROM (SELECT 1 FROM wf_steps WHERE due_ms <= $1 LIMIT 1) d",
-                          DB_ARGS(DB_INT(clock_now_ms())));
-    db_rollback(db);
-    if (rc < 0) return rc;
-    if (!due) return 0;
+    int64_t due = 1;
+    int rc;
+    if (!busy) { /* after a claim, more work is likely: go straight on */
+        rc = db_begin_platform(db, false);
+        if (rc < 0) return rc;
+        rc = db_query_one_int(db, &due,
+                              "SELECT count(*) FROM (SELECT 1 FROM wf_steps WHERE due_ms <= $1 LIMIT 1) d",
+                              DB_ARGS(DB_INT(clock_now_ms())));
+        db_rollback(db);
+        if (rc < 0) return rc;
+        if (!due) return 0;
+    }
     rc = db_begin_platform(db, true);
     if (rc < 0) return rc;
     /* A claim lost in a database crash is harmless (the step is simply
@@ -232,6 +236,7 @@ static void *worker_main(void *arg)
     snprintf(owner, sizeof owner, "%s/%d", g.proc_id, idx);
     db_t *db = NULL;
     int64_t idle = g.cfg->workflow_poll_ms, next_sched = 0;
+    bool busy = false;
     while (!stopping()) {
         if (!db && !(db = open_db("worker"))) {
             if (wait_ms(MAX_IDLE_BACKOFF_MS)) break;
@@ -242,7 +247,8 @@ static void *worker_main(void *arg)
             if (wf__schedule_pass(db, now) < 0) db_rollback(db);
             next_sched = now + 1000;
         }
-        int rc = run_one(db, owner);
+        int rc = run_one(db, owner, busy);
+        busy = rc > 0;
         if (rc > 0) {
             idle = g.cfg->workflow_poll_ms;
             continue;
