@@ -13,6 +13,7 @@
 #include "contexts/identity/identity.h"
 #include "contexts/notify/notify.h"
 #include "contexts/vault/vault.h"
+#include "contexts/workflows/wf.h"
 #include "events/events.h"
 #include "gateway/gateway.h"
 #include "gateway/openapi.h"
@@ -42,6 +43,7 @@ app_t *app_new(const config_t *cfg, const char *jwt_secret)
     ev_register(a->router, cfg);
     vault_register(a->router);
     notify_register(a->router);
+    wf_register(a->router, cfg);
     identity_configure(cfg, &a->auth);
     /* contexts: register here (one line each) */
     crm_register(a->router);
@@ -71,6 +73,7 @@ int app_start(app_t *app, db_t *db)
     if (vault_start(app->cfg, db) < 0) return -1;
     if (ev_start(app->cfg) < 0) return -1;
     if (identity_start(db) < 0) return -1;
+    if (wf_start(app->cfg) < 0) return -1;
     /* contexts: startup work needing the database here (one call each, return on error) */
     if (crm_start(app->cfg, db) < 0) return -1;
     if (cms_start(db) < 0) return -1;
@@ -87,6 +90,7 @@ void app_free(app_t *app)
     if (!app) return;
     cms_stop();
     contact_stop();
+    wf_stop();
     ev_stop();
     gw_stop();
     vault_stop();

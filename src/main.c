@@ -22,6 +22,7 @@
 #include "contexts/crm/crm.h"
 #include "contexts/identity/identity.h"
 #include "contexts/vault/vault.h"
+#include "contexts/workflows/wf.h"
 
 extern char **environ;
 
@@ -31,6 +32,7 @@ static void usage(FILE *out)
             "bizosaas %s — the BizOSaaS platform in one binary\n\n"
             "Usage:\n"
             "  bizosaas serve [--config FILE] [--migrate]   run the gateway and every context\n"
+            "  bizosaas worker [--config FILE]              run workflow workers only\n"
             "  bizosaas migrate [--status] [--config FILE]  apply (or list) database migrations\n"
             "  bizosaas routes --json                       print the route table\n"
             "  bizosaas spec list|show|draft|archive|status|check   OpenSpec workflow\n"
@@ -211,6 +213,30 @@ out:
     return rc;
 }
 
+/* cmd_worker: `bizosaas worker` — workflow workers without the HTTP server. */
+static int cmd_worker(const opts_t *o)
+{
+    config_t cfg;
+    int rc = 1;
+    db_t *db = NULL;
+    if (load_config(o, &cfg) < 0) goto out;
+    if (open_db(&cfg, &db) < 0) goto out;
+    int pending = migrate_pending(db);
+    if (pending != 0) {
+        log_error(pending < 0 ? "cannot read the migration state" : "%d migration(s) pending; run "
+                  "`bizosaas migrate` first", pending);
+        goto out;
+    }
+    db_close(db);
+    db = NULL;
+    rc = wf_worker_main(&cfg);
+out:
+    db_close(db);
+    config_cleanup(&cfg);
+    log_flush();
+    return rc;
+}
+
 static int cmd_routes(const opts_t *o)
 {
     config_t cfg;
@@ -306,6 +332,7 @@ int main(int argc, char **argv)
     if (parse_opts(argc, argv, &o) < 0) return 2;
     if (!strcmp(argv[1], "serve")) return cmd_serve(&o);
     if (!strcmp(argv[1], "migrate")) return cmd_migrate(&o);
+    if (!strcmp(argv[1], "worker")) return cmd_worker(&o);
     if (!strcmp(argv[1], "routes")) return cmd_routes(&o);
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
         printf("bizosaas %s\n", BZ_VERSION);

@@ -126,6 +126,12 @@ int ev_deliver_pending(db_t *db, const ev_options_t *o, int64_t now_ms);
 int ev_relay_pending(db_t *db, const ev_options_t *o, void **conn);
 void ev_relay_close(void **conn);
 
+/* ev_prune: one retention pass on db (no transaction open): deletes up to
+ * a batch of outbox events older than retention_s that every registered
+ * subscriber (and, when relay is true, the Redis relay) has processed.
+ * Returns the number deleted or a database error. 0 retention: nothing. */
+int ev_prune(db_t *db, int64_t retention_s, bool relay, int64_t now_ms);
+
 /* ev_register: the events API routes, permission grants and, when
  * cfg->events_test_dir is set, the test subscribers. cfg is borrowed for
  * the process lifetime. Call at startup. */

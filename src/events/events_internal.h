@@ -17,7 +17,7 @@ extern ev__sub_t ev__subs[EV_MAX_SUBSCRIBERS];
 extern int ev__nsubs;
 
 /* Counters for /metrics (relaxed atomics). */
-extern atomic_llong ev__delivered, ev__failed, ev__dead, ev__relayed, ev__relay_errors;
+extern atomic_llong ev__delivered, ev__failed, ev__dead, ev__relayed, ev__relay_errors, ev__pruned;
 
 /* ev__take_error: the message set by ev_set_error on this thread, or the
  * API code of rc; clears it. The result lives until the next call. */

@@ -70,7 +70,10 @@ static void *thread_main(void *arg)
     ev_thread_t *t = arg;
     db_t *db = NULL;
     void *redis = NULL;
-    int64_t idle = g.opt.poll_ms;
+    int64_t idle = g.opt.poll_ms, next_prune = 0;
+    /* retention: a pass every half retention period, at most once a minute */
+    int64_t ret_ms = g.cfg->events_retention_s * 1000;
+    int64_t prune_every = ret_ms / 2 < 60000 ? (ret_ms / 2 > 200 ? ret_ms / 2 : 200) : 60000;
     while (!stopping()) {
         if (!db) {
             char err[512];
@@ -85,6 +88,12 @@ static void *thread_main(void *arg)
         }
         int n = t->relay ? ev_relay_pending(db, &g.opt, &redis)
                          : ev_deliver_pending(db, &g.opt, clock_now_ms());
+        if (!t->relay && n >= 0 && ret_ms > 0 && clock_now_ms() >= next_prune) {
+            int p = ev_prune(db, g.cfg->events_retention_s, g.cfg->redis_url && *g.cfg->redis_url,
+                             clock_now_ms());
+            if (p < 0) log_warn("events: outbox retention pass failed: %s", db_errmsg(db));
+            next_prune = clock_now_ms() + prune_every;
+        }
         if (n > 0) {
             idle = g.opt.poll_ms;
             continue;
@@ -120,10 +129,12 @@ static void collect(buf_t *out, void *arg)
                "# TYPE bizosaas_events_relayed_total counter\n"
                "bizosaas_events_relayed_total %lld\n"
                "# TYPE bizosaas_events_relay_errors_total counter\n"
-               "bizosaas_events_relay_errors_total %lld\n",
+               "bizosaas_events_relay_errors_total %lld\n"
+               "# TYPE bizosaas_events_pruned_total counter\n"
+               "bizosaas_events_pruned_total %lld\n",
                (long long)atomic_load(&ev__delivered), (long long)atomic_load(&ev__failed),
                (long long)atomic_load(&ev__dead), (long long)atomic_load(&ev__relayed),
-               (long long)atomic_load(&ev__relay_errors));
+               (long long)atomic_load(&ev__relay_errors), (long long)atomic_load(&ev__pruned));
 }
 
 static int start_thread(ev_thread_t *t, bool relay)
@@ -144,7 +155,8 @@ int ev_start(const config_t *cfg)
         metrics_add_collector(collect, NULL);
         collector_added = true;
     }
-    if (ev__nsubs > 0 && start_thread(&g.dispatcher, false) < 0) return ERR_INTERNAL;
+    if ((ev__nsubs > 0 || cfg->events_retention_s > 0) && start_thread(&g.dispatcher, false) < 0)
+        return ERR_INTERNAL;
     if (cfg->redis_url && *cfg->redis_url) {
         if (start_thread(&g.relay, true) < 0) {
             ev_stop();

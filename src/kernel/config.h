@@ -41,6 +41,10 @@ typedef struct config {
     char *events_test_dir; /* test subscribers write here; empty = off */
     char *faults;          /* fault injection spec (fault.h); development only */
     int64_t contact_rate_per_min; /* contact form: submissions per client IP per minute */
+    int64_t events_retention_s; /* prune processed outbox rows older than this; 0 = keep */
+    /* workflows */
+    int64_t workflow_workers, workflow_lease_ms, workflow_poll_ms, workflow_sse_max;
+    bool workflow_test_defs;
     char *master_key;      /* vault master key (64 hex); empty = DATA_DIR/master.key */
     char *admin_token;     /* platform admin bearer token (>= 32 chars); empty = none */
     int64_t health_interval_ms; /* gateway: active health checks of HTTP upstreams */

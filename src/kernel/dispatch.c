@@ -36,6 +36,7 @@ static void run_job(pool_job_t *pj, db_t *db)
     req->db = db;
     if (rt->flags & RT_NO_TX) { /* such handlers check req->db themselves */
         rt->handler(req, res);
+        stream_release(c);
         return;
     }
     if (!db) {
@@ -329,7 +330,9 @@ int dispatch_request(conn_t *c)
     c->job.base.run = run_job;
     c->job.base.complete = complete_job;
     c->job.conn = c;
+    if (rt->flags & RT_STREAM) stream_acquire(c);
     if (pool_submit(c->loop->srv->pool, &c->job.base) < 0) {
+        stream_release(c);
         http_error(res, ERR_OVERLOADED, "all workers are busy; retry later");
         http_set_header(res, "Retry-After", "1");
         return 1;

@@ -52,6 +52,8 @@ enum route_flags {
     RT_FALLBACK = 1u << 5, /* matched only when no other route has the path (under any
                               method): the marketing site's "/{path...}" must not turn a
                               405 or a JSON 404 elsewhere into a page */
+    RT_STREAM = 1u << 6,   /* the handler may stream its response (http_stream_begin);
+                              use with RT_NO_TX: it holds a worker while it streams */
 };
 
 #define HTTP_MAX_PARAMS 8
@@ -165,6 +167,23 @@ typedef struct http_gateway_ops {
                  const char *client, void (*done)(void *), void *arg);
 } http_gateway_ops_t;
 void http_set_gateway(const http_gateway_ops_t *ops);
+
+/* --- streaming responses (Server-Sent Events and the like) ---
+ * For RT_STREAM routes only. The kernel hands the handler's worker a
+ * private duplicate of the client socket (taken on the I/O thread before
+ * the job was queued, so it always names this connection). http_stream_begin
+ * writes the status line and headers (no Content-Length; the connection
+ * closes after the handler returns, which ends the body); then each
+ * http_stream_write sends bytes at once, blocking the worker up to
+ * timeout_ms while the client does not read. Both return 0, or ERR_IO when
+ * the client has gone (stop streaming and return). Once begun, whatever the
+ * handler puts in res is ignored. The I/O thread never writes to the
+ * socket while the job runs, so the two never interleave. */
+int http_stream_begin(http_req_t *req, http_res_t *res, const char *content_type);
+int http_stream_write(http_req_t *req, const char *data, size_t len, int timeout_ms);
+/* http_stream_closing: true once the server is shutting down; a streaming
+ * handler should end its stream and return. */
+bool http_stream_closing(const http_req_t *req);
 
 /* --- response lifecycle (kernel) --- */
 void http_res_init(http_res_t *res);

@@ -151,6 +151,11 @@ void response_serialize(conn_t *c, bool head_only)
     http_res_t *res = &c->res;
     buf_t *o = &c->out;
     buf_reset(o);
+    if (atomic_load(&c->streamed)) { /* the handler wrote it (stream.c): only close */
+        c->close_after = true;
+        atomic_store(&c->streamed, false);
+        return;
+    }
     buf_reserve(o, 256 + res->headers.n + res->body.n);
     int minor = c->head && c->head->version_minor == 0 ? 0 : 1;
     APPEND_LIT(o, "HTTP/1.");

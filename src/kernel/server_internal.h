@@ -99,6 +99,11 @@ struct conn {
     job_t job;
     uv_write_t wreq;
     uv_shutdown_t sreq;
+    /* RT_STREAM (stream.c): a dup of the socket owned by the job, and
+     * whether the handler already wrote the response itself */
+    int stream_fd;
+    bool stream_open; /* stream_fd is valid */
+    _Atomic bool streamed;
 };
 
 /* conn.c */
@@ -115,6 +120,10 @@ int dispatch_request(conn_t *c);
 void dispatch_reset(conn_t *c);
 /* dispatch_gateway_record: reports the outcome of a gateway request. */
 void dispatch_gateway_record(conn_t *c, uint64_t micros);
+
+/* stream.c: RT_STREAM's socket duplicate (loop thread / the job's worker) */
+void stream_acquire(conn_t *c);
+void stream_release(conn_t *c);
 
 /* response.c */
 void response_serialize(conn_t *c, bool head_only);
