@@ -43,7 +43,7 @@ typedef struct config {
     char *admin_token;     /* platform admin bearer token (>= 32 chars); empty = none */
     int64_t health_interval_ms; /* gateway: active health checks of HTTP upstreams */
     int64_t cms_media_max_bytes, cms_schedule_interval_ms, cms_blog_page_size,
-        cms_page_cache_entries; /* cms: uploads, scheduled publishing, site */
+        cms_page_cache_entries, cms_form_rate_per_min; /* cms: uploads, scheduling, site */
     /* [service.NAME] sections of the INI file, as given (the gateway
      * validates the values at start-up; config validates the keys) */
     struct config_service *services;
