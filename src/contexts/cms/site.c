@@ -262,7 +262,7 @@ static void site_ctx(http_req_t *req, const char *tenant, cms_site_ctx_t *s)
 {
     int64_t v;
     const char *name = "";
-    cms__site_get(req->db, tenant, req->arena, &v, &name);
+    if (cms__site_get(req->db, tenant, req->arena, &v, &name) < 0) name = "";
     json_t *menu = NULL;
     s->tenant = tenant;
     s->site_name = name;
