@@ -129,6 +129,8 @@ static const setting_t settings[] = {
      "cms: how often pages whose publish_at has come are published"},
     {"CMS_BLOG_PAGE_SIZE", C_INT, OFF(cms_blog_page_size), "10", 1, 100,
      "cms: blog posts per page of a blog index on the marketing site"},
+    {"CMS_FORM_RATE_PER_MIN", C_INT, OFF(cms_form_rate_per_min), "30", 1, 1000000,
+     "cms: public form submissions accepted per client IP per minute (429 above)"},
     {"CMS_PAGE_CACHE_ENTRIES", C_INT, OFF(cms_page_cache_entries), "1024", 0, 1000000,
      "cms: rendered pages kept in memory per process (0 = no cache)"},
     {"WEB_ROOT", C_STR, OFF(web_root), "", 0, 0,

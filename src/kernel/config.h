@@ -49,7 +49,7 @@ typedef struct config {
     char *admin_token;     /* platform admin bearer token (>= 32 chars); empty = none */
     int64_t health_interval_ms; /* gateway: active health checks of HTTP upstreams */
     int64_t cms_media_max_bytes, cms_schedule_interval_ms, cms_blog_page_size,
-        cms_page_cache_entries; /* cms: uploads, scheduled publishing, site */
+        cms_page_cache_entries, cms_form_rate_per_min; /* cms: uploads, scheduling, site */
     char *web_root;             /* web portals: directory served (empty = found automatically) */
     int64_t web_cache_max_bytes; /* web portals: files held in memory, all together */
     /* [service.NAME] sections of the INI file, as given (the gateway

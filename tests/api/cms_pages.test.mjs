@@ -85,6 +85,10 @@ test('publish, unpublish and the delivery API show published content only', asyn
   assert.equal(list.status, 200);
   assert.ok(list.json.items.some((i) => i.id === p.id));
   assert.ok(list.json.items.every((i) => i.body === undefined), 'listings carry summaries');
+  const evs = await request(srv, 'GET', `/api/v1/events?type=PagePublished&aggregate_id=${p.id}`, { token: A.admin });
+  assert.equal(evs.json.items.length, 2);
+  const evb = await request(srv, 'GET', `/api/v1/events?type=PagePublished&aggregate_id=${p.id}`, { token: B.admin });
+  assert.equal(evb.json.items.length, 0, 'another tenant sees none of its events');
   const un = await cms(srv, 'POST', `/pages/${p.id}/unpublish`, { token: A.manager });
   assert.equal(un.status, 200);
   assert.equal(un.json.status, 'draft');
@@ -340,6 +344,12 @@ test('forms: schema, validated submissions, listing for managers', async () => {
   const list = await cms(srv, 'GET', `/forms/${slug}/submissions`, { token: A.manager });
   assert.equal(list.status, 200);
   assert.equal(list.json.items.length, 1);
+  // FormSubmitted is in the outbox with the submission (the contact flow consumes it)
+  const ev = await request(srv, 'GET', `/api/v1/events?type=FormSubmitted&aggregate_id=${list.json.items[0].id}`, { token: A.admin });
+  assert.equal(ev.status, 200, ev.text);
+  assert.equal(ev.json.items.length, 1);
+  assert.equal(ev.json.items[0].payload.form, slug);
+  assert.equal(ev.json.items[0].payload.data.email, 'ann@example.com');
   assert.deepEqual(list.json.items[0].data, { name: 'Ann', email: 'ann@example.com', budget: 12000, services: ['seo', 'ppc'], plan: 'pro', phone: '+1 (555) 010-2000' });
   assert.ok(list.json.items[0].remote_addr.length > 0);
   assertError(await cms(srv, 'GET', `/forms/${slug}/submissions`, { token: B.manager }), 404, 'not_found');

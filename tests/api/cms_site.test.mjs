@@ -147,7 +147,7 @@ test('sitemap.xml lists published pages; robots.txt points at it; the menu is re
 
 test('the site does not shadow API answers: JSON 404 and 405 stay', async () => {
   assertError(await request(srv, 'GET', '/api/v1/no-such/thing', { headers: { accept: 'text/html' } }), 404, 'not_found');
-  assertError(await request(srv, 'GET', '/portal/x', { headers: { accept: 'text/html' } }), 404, 'not_found');
+  assertError(await request(srv, 'GET', '/static/x', { headers: { accept: 'text/html' } }), 404, 'not_found');
   assertError(await request(srv, 'GET', '/api/v1/auth/login'), 405, 'method_not_allowed');
   assertError(await request(srv, 'DELETE', '/livez'), 405, 'method_not_allowed');
   assertError(await request(srv, 'GET', '/nope'), 404, 'not_found');
@@ -210,4 +210,28 @@ test('localhost and 127.0.0.1 show the demo tenant\'s seeded site', { skip: isPo
   }
   const posts = await hostReq(srv, 'GET', '/api/v2/pages?type=blog_post', { host: 'localhost' });
   assert.ok(posts.json.meta.total_count >= 3);
+});
+
+test('public form submissions are rate-limited per client address', async () => {
+  const s2 = await startServer({ env: { BIZOSAAS_CMS_FORM_RATE_PER_MIN: '3' } });
+  try {
+    const site = await makeSite(s2);
+    const f = await cms(s2, 'POST', '/forms', { token: site.manager, body: { slug: 'contact', title: 'C', fields: [{ name: 'email', type: 'email', required: true }] } });
+    assert.equal(f.status, 201, f.text);
+    const codes = [];
+    for (let i = 0; i < 3; i++) {
+      codes.push((await hostReq(s2, 'POST', '/contact', { host: site.host, body: { email: `r${i}@example.com` } })).status);
+    }
+    assert.deepEqual(codes, [201, 201, 201]);
+    const limited = await hostReq(s2, 'POST', '/contact', { host: site.host, body: { email: 'r9@example.com' } });
+    assert.equal(limited.status, 429);
+    assert.equal(limited.json.error.code, 'rate_limited');
+    assert.ok(Number(limited.headers['retry-after']) >= 1);
+    const v2 = await hostReq(s2, 'POST', '/api/v2/forms/contact/submissions', { host: site.host, body: { email: 'r10@example.com' } });
+    assert.equal(v2.status, 429);
+    const subs = await cms(s2, 'GET', '/forms/contact/submissions', { token: site.manager });
+    assert.equal(subs.json.items.length, 3);
+  } finally {
+    await s2.stop();
+  }
 });

@@ -8,6 +8,7 @@
 #include "contexts/identity/identity.h"
 #include "internal.h"
 #include "log.h"
+#include "site.h"
 
 /* seed_demo_site: when the demo tenant (domain "localhost") exists and its
  * site was never seeded. Failures are logged, never fatal: two processes
@@ -45,7 +46,11 @@ int cms_start(db_t *db)
     return cms__sched_start();
 }
 
-void cms_stop(void) { cms__sched_stop(); }
+void cms_stop(void)
+{
+    cms__sched_stop();
+    cms__site_stop();
+}
 
 int cms_publish_due(db_t *db, int64_t now_ms, int *published)
 {

@@ -15,6 +15,7 @@
 
 #include "cms.h"
 #include "err.h"
+#include "events/events.h"
 #include "ids.h"
 #include "internal.h"
 
@@ -360,6 +361,14 @@ int cms_form_submit(db_t *db, const char *tenant_id, const char *form_slug, cons
                  DB_ARGS(DB_TEXT(tenant_id), DB_TEXT(id), DB_TEXT(json_string_value(json_object_get(form, "id"))),
                          DB_TEXT(text), DB_TEXT(remote_addr ? remote_addr : ""), DB_TEXT(now)));
     free(text);
+    if (rc < 0) return rc;
+    /* in the same transaction: a consumer (the contact flow's lead) gets it
+     * iff the submission committed, and is retried until it succeeds */
+    rc = ev_raise_db(db, tenant_id, "form_submission", id, "FormSubmitted",
+                     json_pack("{s:s, s:s, s:O, s:s, s:s}", "submission_id", id, "form", form_slug,
+                               "data", data, "remote_addr", remote_addr ? remote_addr : "",
+                               "created_at", now),
+                     NULL);
     if (rc < 0) return rc;
     *submission_out = cms__own(a, json_pack("{s:s, s:s, s:O, s:s}", "id", id, "form", form_slug,
                                             "data", data, "created_at", now));

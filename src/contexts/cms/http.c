@@ -552,6 +552,7 @@ static int v2_form_get(http_req_t *req, http_res_t *res)
 
 static int v2_form_submit(http_req_t *req, http_res_t *res)
 {
+    if (cms__form_rate_check(req, res) < 0) return 0;
     int rc;
     json_t *body = http_body_json(req, res, &rc);
     if (!body) return rc;

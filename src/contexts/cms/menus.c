@@ -100,6 +100,7 @@ int cms__menu_put(db_t *db, const char *tenant, const char *slug, json_t *body, 
  * whose page is unpublished (with their children). */
 static json_t *resolve(db_t *db, const char *tenant, json_t *items, bool public, arena_t *a)
 {
+    (void)a;
     json_t *res = json_array();
     size_t i;
     json_t *it;
@@ -108,13 +109,18 @@ static json_t *resolve(db_t *db, const char *tenant, json_t *items, bool public,
         json_t *o = json_deep_copy(it);
         const char *page = json_string_value(json_object_get(it, "page_id"));
         if (page) {
-            json_t *p = NULL;
-            int rc = public ? cms__live_by_id(db, tenant, page, a, &p) : cms__page_get(db, tenant, page, a, &p);
+            char *path = NULL;
+            int rc = db_query_one_text(db, &path,
+                                       public ? "SELECT path FROM cms_pages WHERE tenant_id = $1 AND id = $2 "
+                                                "AND live IS NOT NULL"
+                                              : "SELECT path FROM cms_pages WHERE tenant_id = $1 AND id = $2",
+                                       DB_ARGS(DB_TEXT(tenant), DB_TEXT(page)));
             if (rc < 0) {
                 json_decref(o);
                 continue;
             }
-            json_object_set_new(o, "url", json_string(json_string_value(json_object_get(p, "path"))));
+            json_object_set_new(o, "url", json_string(path));
+            free(path);
         }
         json_t *kids = json_object_get(it, "children");
         json_object_set_new(o, "children", json_is_array(kids) ? resolve(db, tenant, kids, public, a) : json_array());

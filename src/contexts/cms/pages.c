@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "err.h"
+#include "events/events.h"
 #include "ids.h"
 #include "internal.h"
 #include "tree.h"
@@ -403,6 +404,11 @@ int cms__page_publish(db_t *db, const char *tenant, const char *id, const char *
                  DB_ARGS(DB_TEXT(tenant), DB_TEXT(id), DB_TEXT(text), DB_TEXT(now), DB_TEXT(first)));
     free(text);
     if (rc < 0) return rc;
+    if ((rc = ev_raise_db(db, tenant, "page", id, "PagePublished",
+                          json_pack("{s:s, s:s, s:O, s:s}", "page_id", id, "path", jstr(cur, "path"),
+                                    "revision", json_object_get(cur, "revision"), "published_at", now),
+                          NULL)) < 0)
+        return rc;
     if ((rc = cms__site_bump(db, tenant)) < 0) return rc;
     return cms__page_get(db, tenant, id, a, out);
 }
@@ -416,6 +422,9 @@ int cms__page_unpublish(db_t *db, const char *tenant, const char *id, arena_t *a
                      DB_ARGS(DB_TEXT(tenant), DB_TEXT(id), DB_TEXT(cms__now(a))));
     if (rc < 0) return rc;
     if (n == 0) return ERR_NOT_FOUND;
+    if ((rc = ev_raise_db(db, tenant, "page", id, "PageUnpublished",
+                          json_pack("{s:s}", "page_id", id), NULL)) < 0)
+        return rc;
     if ((rc = cms__site_bump(db, tenant)) < 0) return rc;
     return cms__page_get(db, tenant, id, a, out);
 }

@@ -30,6 +30,7 @@
 #include "clock.h"
 #include "cms.h"
 #include "err.h"
+#include "gateway/ratelimit.h"
 #include "contexts/identity/identity.h"
 #include "internal.h"
 #include "log.h"
@@ -221,13 +222,6 @@ out:
     pthread_mutex_unlock(&g_cache_mu);
 }
 
-void cms__site_cache_free(void);
-void cms__site_cache_free(void)
-{
-    pthread_mutex_lock(&g_cache_mu);
-    cache_clear_locked();
-    pthread_mutex_unlock(&g_cache_mu);
-}
 
 /* ---- helpers ---- */
 
@@ -268,7 +262,7 @@ static void site_ctx(http_req_t *req, const char *tenant, cms_site_ctx_t *s)
 {
     int64_t v;
     const char *name = "";
-    cms__site_get(req->db, tenant, req->arena, &v, &name);
+    if (cms__site_get(req->db, tenant, req->arena, &v, &name) < 0) name = "";
     json_t *menu = NULL;
     s->tenant = tenant;
     s->site_name = name;
@@ -472,6 +466,33 @@ static int robots(http_req_t *req, http_res_t *res)
     return cms__public_end(req, res, 0);
 }
 
+/* ---- form submissions: a per-IP rate limit ---- */
+
+static gw_ratelimit_t *g_form_rl;
+static pthread_once_t g_form_rl_once = PTHREAD_ONCE_INIT;
+static void form_rl_init(void) { g_form_rl = gw_rl_new(); }
+
+void cms__site_stop(void)
+{
+    if (g_form_rl) gw_rl_free(g_form_rl);
+    g_form_rl = NULL;
+    pthread_mutex_lock(&g_cache_mu);
+    cache_clear_locked();
+    pthread_mutex_unlock(&g_cache_mu);
+}
+
+int cms__form_rate_check(http_req_t *req, http_res_t *res)
+{
+    pthread_once(&g_form_rl_once, form_rl_init);
+    const char *key = arena_printf(req->arena, "cms-form|ip:%s", req->remote_addr ? req->remote_addr : "");
+    gw_rl_result_t r = gw_rl_hit(g_form_rl, key, cms__cfg->cms_form_rate_per_min, 60000, clock_now_ms());
+    if (r.allowed) return 0;
+    char v[32];
+    snprintf(v, sizeof v, "%lld", (long long)(r.retry_after_s > 0 ? r.retry_after_s : 1));
+    http_set_header(res, "Retry-After", v);
+    return http_error(res, ERR_RATE_LIMITED, "too many form submissions from this address; retry in %s s", v);
+}
+
 /* ---- POST /contact ---- */
 
 static char *url_decode_plus(arena_t *a, const char *s, size_t n)
@@ -526,6 +547,7 @@ static json_t *form_body(http_req_t *req)
 
 static int contact(http_req_t *req, http_res_t *res)
 {
+    if (cms__form_rate_check(req, res) < 0) return 0;
     const char *ctype = http_header(req, "Content-Type");
     bool json_mode = ctype && !strncasecmp(ctype, "application/json", 16);
     json_t *body;

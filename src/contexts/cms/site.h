@@ -21,6 +21,13 @@ int cms__public_begin(http_req_t *req, http_res_t *res, bool write, char tenant[
  * else rolls back. Returns 0 (the value RT_NO_TX handlers return). */
 int cms__public_end(http_req_t *req, http_res_t *res, int rc);
 
+/* cms__form_rate_check: counts a public form submission against the
+ * client IP's BIZOSAAS_CMS_FORM_RATE_PER_MIN; over it writes 429 with
+ * Retry-After and returns ERR_RATE_LIMITED. */
+int cms__form_rate_check(http_req_t *req, http_res_t *res);
+/* cms__site_stop: frees the rate limiter and the page cache. */
+void cms__site_stop(void);
+
 /* cms__rfc3339_ok: "YYYY-MM-DDTHH:MM:SS(.fff)Z" (the form times are stored
  * in, so they compare as text). */
 bool cms__rfc3339_ok(const char *s);
