@@ -365,7 +365,7 @@ static void test_reconnect(void **state)
     if (!admin_url || !*admin_url) skip();
     db_t *admin;
     char err[512];
-    assert_int_equal(db_open(admin_url, NULL, &admin, err, sizeof err), 0);
+    assert_int_equal(db_open(admin_url, testdb_options(), &admin, err, sizeof err), 0);
     db_t *db = f->db;
     insert_item(db, "k", 1);
 

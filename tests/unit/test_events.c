@@ -285,7 +285,7 @@ static void test_pg_seq_is_commit_order(void **state)
     if (!f->pg) skip();
     char err[512];
     db_t *db2;
-    assert_int_equal(db_open(f->t.url, NULL, &db2, err, sizeof err), 0);
+    assert_int_equal(db_open(f->t.url, testdb_options(), &db2, err, sizeof err), 0);
     char first[40], second[40];
     assert_int_equal(db_begin(f->db, A, true), 0);
     assert_int_equal(ev_raise_db(f->db, A, "lead", "l1", "First", NULL, first), 0);
@@ -313,7 +313,7 @@ static void test_pg_locked_subscriber_is_skipped(void **state)
     raise_one(f->db, A, "l1", "LeadCreated", 1);
     char err[512];
     db_t *db2;
-    assert_int_equal(db_open(f->t.url, NULL, &db2, err, sizeof err), 0);
+    assert_int_equal(db_open(f->t.url, testdb_options(), &db2, err, sizeof err), 0);
     ev_options_t o = opts();
     assert_int_equal(ev_deliver_pending(f->db, &o, 1000), 1); /* creates the row */
     raise_one(f->db, A, "l1", "LeadCreated", 2);

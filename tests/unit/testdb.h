@@ -17,6 +17,18 @@
 
 #include "db.h"
 
+/* Connect timeout of test connections: generous, because SCRAM
+ * authentication under valgrind on a loaded machine can take seconds (the
+ * server's own default is tuned to fail fast instead). */
+#define TESTDB_CONNECT_TIMEOUT_MS 30000
+
+/* testdb_options: the options every test connection to PostgreSQL uses. */
+static inline const db_options_t *testdb_options(void)
+{
+    static const db_options_t o = {.connect_timeout_ms = TESTDB_CONNECT_TIMEOUT_MS};
+    return &o;
+}
+
 typedef struct testdb {
     bool pg;
     char dir[64];
@@ -44,7 +56,7 @@ static inline bool testdb_prepare(testdb_t *t, bool pg, const char *tag, const c
     snprintf(t->schema, sizeof t->schema, "bz_test_%s_%d_%d", tag, (int)getpid(), ++ncase);
     char err[512], sql[160];
     db_t *db;
-    if (db_open(base, NULL, &db, err, sizeof err) != 0) fail_msg("db_open: %s", err);
+    if (db_open(base, testdb_options(), &db, err, sizeof err) != 0) fail_msg("db_open: %s", err);
     snprintf(sql, sizeof sql, "CREATE SCHEMA %s", t->schema);
     assert_int_equal(db_exec(db, NULL, sql, DB_NOARGS), 0);
     db_close(db);
@@ -59,7 +71,7 @@ static inline db_t *testdb_open(const testdb_t *t)
 {
     char err[512];
     db_t *db = NULL;
-    if (db_open(t->url, NULL, &db, err, sizeof err) != 0) fail_msg("db_open: %s", err);
+    if (db_open(t->url, testdb_options(), &db, err, sizeof err) != 0) fail_msg("db_open: %s", err);
     return db;
 }
 
