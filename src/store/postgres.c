@@ -140,8 +140,10 @@ static int session_setup(pg_db_t *p)
     return 0;
 }
 
-static int pg_open(const char *url, int timeout_ms, db_t **out, char *errbuf, size_t errlen)
+static int pg_open(const char *url, int timeout_ms, bool no_wait, db_t **out, char *errbuf,
+                   size_t errlen)
 {
+    (void)no_wait; /* a network connection always waits; readers are SQLite only */
     char masked[512];
     db__mask_url(url, masked, sizeof masked);
     char *perr = NULL;
