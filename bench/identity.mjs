@@ -14,6 +14,9 @@
 //    user in turn (every answer is recomputed: hook query + user query in a
 //    read transaction on the I/O thread), and /auth/verify (the hook only).
 // Starts its own bizosaas (SQLite, fresh data dir, demo tenant) and stops it.
+// BENCH_PG_URL=postgres://… runs it on that PostgreSQL database instead
+// (migrated and demo-seeded with `bizosaas migrate` / `admin seed-demo`;
+// the demo tenant's passwords are reset).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -32,11 +35,18 @@ const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.st
 Object.assign(env, {
   BIZOSAAS_LISTEN: `127.0.0.1:${port}`,
   BIZOSAAS_DATA_DIR: dir,
-  BIZOSAAS_DATABASE_URL: `sqlite:${dir}/b.db`,
+  BIZOSAAS_DATABASE_URL: process.env.BENCH_PG_URL || `sqlite:${dir}/b.db`,
   BIZOSAAS_ACCESS_LOG: 'false',
   BIZOSAAS_THREADS: String(os.cpus().length),
   BIZOSAAS_LOGIN_MAX_FAILURES: '1000',
 });
+let seeded = null;
+if (process.env.BENCH_PG_URL) {
+  execFileSync(bin, ['migrate'], { env, cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const out = execFileSync(bin, ['admin', 'seed-demo'], { env, cwd: dir, encoding: 'utf8' });
+  const [email, , password] = out.split('\n').find((l) => /\smanager\s/.test(l)).trim().split(/\s+/);
+  seeded = { email, password };
+}
 const child = spawn(bin, ['serve'], { env, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
 let err = '';
 child.stderr.on('data', (d) => (err += d));
@@ -50,8 +60,8 @@ try {
     if (i > 300) throw new Error(`server did not start:\n${err}`);
     await sleep(50);
   }
-  const line = err.split('\n').find((l) => l.includes('"role":"manager"'));
-  const { email, password } = JSON.parse(line);
+  const { email, password } =
+    seeded || JSON.parse(err.split('\n').find((l) => l.includes('"role":"manager"')));
   const login = async () => {
     const t0 = performance.now();
     const r = await fetch(`${base}/api/v1/auth/login`, {
@@ -119,7 +129,7 @@ end
   const version = med(runs.version);
   const f = (x) => x.toFixed(1);
   const list = (a, d = 0) => a.map((x) => x.toFixed(d)).join(', ');
-  console.log(`# Identity benchmark — ${new Date().toISOString().slice(0, 16)}Z
+  console.log(`# Identity benchmark — ${new Date().toISOString().slice(0, 16)}Z (${process.env.BENCH_PG_URL ? 'PostgreSQL' : 'SQLite'})
 
 Machine: ${os.cpus().length} cores, ${os.cpus()[0].model}; load average before the wrk runs: ${load}, after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}.
 wrk -t2 -c64, ${rounds} rounds of ${duration} s each, alternating; medians (each round's values in brackets).
