@@ -107,23 +107,35 @@ request = function()
 end
 `,
   );
-  const wrk = (url, extra = []) => {
+  // server CPU time (user + system, all threads) from /proc: per request,
+  // it hardly depends on how busy the rest of the machine is
+  const cpuTicks = () => {
+    const f = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(f[11]) + Number(f[12]); // utime, stime (fields 14, 15)
+  };
+  const ticksPerSec = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+  const cpu = { version: [], me: [], meRotating: [], verify: [] };
+  const wrk = (url, extra = [], into = null) => {
     const args = ['-t2', '-c64', `-d${duration}s`, ...extra, url];
+    const t0 = cpuTicks();
     const out = execFileSync('wrk', args, { encoding: 'utf8' });
+    const used = cpuTicks() - t0;
     if (/Non-2xx/.test(out)) throw new Error(`non-2xx answers from ${url}:\n${out}`);
+    const n = Number(/(\d+) requests in/.exec(out)[1]);
+    if (into) into.push((used / ticksPerSec / n) * 1e6);
     return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
   };
   const bearer = ['-H', `Authorization: Bearer ${token}`];
   const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   const runs = { version: [], me: [], meRotating: [], verify: [], ratio: [] };
   for (let r = 0; r < rounds; r++) {
-    const v = wrk(`${base}/version`);
-    const m = wrk(`${base}/api/v1/auth/me`, bearer);
+    const v = wrk(`${base}/version`, [], cpu.version);
+    const m = wrk(`${base}/api/v1/auth/me`, bearer, cpu.me);
     runs.version.push(v);
     runs.me.push(m);
     runs.ratio.push(m / v);
-    runs.meRotating.push(wrk(`${base}/api/v1/auth/me`, ['-s', rotate]));
-    runs.verify.push(wrk(`${base}/api/v1/auth/verify`, bearer));
+    runs.meRotating.push(wrk(`${base}/api/v1/auth/me`, ['-s', rotate], cpu.meRotating));
+    runs.verify.push(wrk(`${base}/api/v1/auth/verify`, bearer, cpu.verify));
   }
   const med = (a) => pct(a, 50);
   const version = med(runs.version);
@@ -144,6 +156,9 @@ argon2id: libsodium crypto_pwhash, m = 19 MiB, t = 2, p = 1 (OWASP minimum).
 | ratio /auth/me / /version (per round) | **${med(runs.ratio).toFixed(2)}** [${list(runs.ratio, 2)}] (target ≥ 0.8) |
 | GET /api/v1/auth/me, 20 tokens of one user in turn (no answer reuse) | ${med(runs.meRotating).toFixed(0)} req/s [${list(runs.meRotating)}] — ${(med(runs.meRotating) / version).toFixed(2)}× /version |
 | GET /api/v1/auth/verify (revocation check every time) | ${med(runs.verify).toFixed(0)} req/s [${list(runs.verify)}] — ${(med(runs.verify) / version).toFixed(2)}× /version |
+
+Server CPU time per request (user + system, all threads; median of the rounds):
+/version ${f(med(cpu.version))} µs, /auth/me ${f(med(cpu.me))} µs, /auth/me without answer reuse ${f(med(cpu.meRotating))} µs, /auth/verify ${f(med(cpu.verify))} µs.
 `);
 } finally {
   child.kill('SIGTERM');
