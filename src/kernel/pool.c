@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "alloc.h"
@@ -93,7 +94,8 @@ pool_t *pool_new(int n, const char *db_url, const db_options_t *opt, size_t queu
     p->queue_max = queue_max;
     p->db_url = xstrdup(db_url);
     p->opt = *opt;
-    p->sqlite = db_url_backend(db_url) == DB_SQLITE;
+    /* an in-memory database is private to each connection: no readers */
+    p->sqlite = db_url_backend(db_url) == DB_SQLITE && !strstr(db_url, ":memory:");
     p->n = (size_t)n;
     p->workers = xcalloc(p->n, sizeof *p->workers);
     for (size_t i = 0; i < p->n; i++) {

@@ -32,9 +32,10 @@ void pool_set_readers(pool_t *p, int nreaders);
  * or ERR_OVERLOADED when queue_max jobs are already waiting. */
 int pool_submit(pool_t *p, pool_job_t *job);
 /* pool_reader: the SQLite read connection of I/O thread `slot` (0 ≤ slot <
- * the nreaders given to pool_new), opened on first use, or NULL: when the
- * database is not SQLite (PostgreSQL reads wait on the network, which an
- * I/O thread must never do), when slot is out of range, or when the open
+ * the nreaders given to pool_set_readers), opened on first use, or NULL:
+ * when the database is not a SQLite file (PostgreSQL reads wait on the
+ * network, which an I/O thread must never do; an in-memory database would
+ * be the reader's own), when slot is out of range, or when the open
  * failed (not retried for 250 ms). Its busy timeout is 0: a read that would
  * wait for a lock fails at once with ERR_CONFLICT instead of stalling the
  * loop. Only the thread of that slot may use it; pool_free closes it. */
