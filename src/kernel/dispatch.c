@@ -415,8 +415,8 @@ static bool same_secret(const char *a, const char *b, size_t n)
 }
 
 /* verify_bearer: auth_verify_bearer with the per-thread memory above. */
-static int verify_bearer(const auth_config_t *cfg, const char *authz, int64_t now,
-                         auth_ctx_t *out, const char **why)
+static int verify_bearer(const auth_config_t *cfg, const char *authz, int64_t now, auth_ctx_t *out,
+                         const char **why)
 {
     size_t len = strlen(authz);
     uint64_t tick = 0;

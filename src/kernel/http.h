@@ -53,11 +53,11 @@ enum route_flags {
                               may run it on the I/O thread in a read transaction on that
                               thread's own connection instead of on a worker (see
                               "Reads on the I/O thread" in docs/ARCHITECTURE.md) */
-    RT_REPEATABLE = 1u << 6, /* with RT_READ: the 2xx answer depends only on the database,
-                              the caller's verified token claims, the route and the path
-                              and query (not on other headers, the clock or randomness):
-                              the I/O thread may answer the same request again from memory
-                              while nothing has been committed to the database since */
+    /* RT_REPEATABLE, with RT_READ: the 2xx answer depends only on the database, the
+     * caller's verified token claims, the route and the path and query (not on other
+     * headers, the clock or randomness): the I/O thread may answer the same request
+     * again from memory while nothing has been committed to the database since. */
+    RT_REPEATABLE = 1u << 6,
 };
 
 #define HTTP_MAX_PARAMS 8

@@ -376,8 +376,7 @@ static int pg_begin(db_t *db, const char *tenant, bool platform, bool write)
     for (bool reconnected = false;;) {
         char *sql = begin_sql(p, tenant ? tenant : "", platform);
         if (!sql) {
-            db__set_err(db, "postgres begin: cannot quote the tenant: %s",
-                        PQerrorMessage(p->conn));
+            db__set_err(db, "postgres begin: cannot quote the tenant: %s", PQerrorMessage(p->conn));
             return conn_bad(p) ? ERR_DB_UNAVAILABLE : ERR_DB;
         }
         PGresult *res = PQexec(p->conn, sql);

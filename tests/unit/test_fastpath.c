@@ -38,13 +38,15 @@ static void json_out_matches_jansson(void **state)
     (void)state;
     same_as_jansson(json_object());
     same_as_jansson(json_array());
-    same_as_jansson(json_pack("{s:s, s:i, s:b, s:b, s:n}", "a", "b", "n", -42, "t", 1, "f", 0,
-                              "z"));
-    same_as_jansson(json_pack("{s:s}", "esc", "quote \" backslash \\ slash / nl \n tab \t "
-                                              "cr \r bs \b ff \f bell \a esc \x1b del \x7f"));
-    same_as_jansson(json_pack("{s:s}", "utf8", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xe2\x80\xa8"));
-    same_as_jansson(json_pack("[f, f, f, f, f, f, f, f, f]", 0.0, 1.0, -2.5, 1e20, 1e-5, 123456789.0,
-                              1234567891.0, 3.14159265358979, -0.0));
+    same_as_jansson(
+        json_pack("{s:s, s:i, s:b, s:b, s:n}", "a", "b", "n", -42, "t", 1, "f", 0, "z"));
+    same_as_jansson(json_pack("{s:s}", "esc",
+                              "quote \" backslash \\ slash / nl \n tab \t "
+                              "cr \r bs \b ff \f bell \a esc \x1b del \x7f"));
+    same_as_jansson(
+        json_pack("{s:s}", "utf8", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xe2\x80\xa8"));
+    same_as_jansson(json_pack("[f, f, f, f, f, f, f, f, f]", 0.0, 1.0, -2.5, 1e20, 1e-5,
+                              123456789.0, 1234567891.0, 3.14159265358979, -0.0));
     same_as_jansson(json_pack("[I, I]", (json_int_t)INT64_MAX, (json_int_t)INT64_MIN));
     same_as_jansson(json_pack("{s:[{s:[]}, {}, [[[]]]], s:{s:{s:{}}}}", "x", "y", "p", "q", "r"));
     /* a key with a NUL inside */
@@ -101,7 +103,8 @@ static void data_version_follows_commits(void **state)
     testdb_t t;
     testdb_prepare(&t, false, "fastpath", "v.db");
     db_t *a = testdb_open(&t), *b = open_url(t.url, true);
-    assert_int_equal(db_exec(a, NULL, "CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT)", DB_NOARGS), 0);
+    assert_int_equal(db_exec(a, NULL, "CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT)", DB_NOARGS),
+                     0);
     int64_t n = 0;
     assert_int_equal(db_query_one_int(b, &n, "SELECT count(*) FROM kv", DB_NOARGS), 0);
 
@@ -185,27 +188,29 @@ static void pg_begin_sets_and_quotes_the_tenant(void **state)
     for (size_t i = 0; i < sizeof tenants / sizeof tenants[0]; i++) {
         assert_int_equal(db_begin(db, tenants[i], false), 0);
         char *got = NULL;
-        assert_int_equal(db_query_one_text(db, &got, "SELECT current_setting('app.current_tenant_id')",
+        assert_int_equal(db_query_one_text(db, &got,
+                                           "SELECT current_setting('app.current_tenant_id')",
                                            DB_NOARGS),
                          0);
         assert_string_equal(got, tenants[i]);
         free(got);
-        assert_int_equal(db_query_one_text(db, &got, "SELECT current_setting('app.platform')", DB_NOARGS),
-                         0);
+        assert_int_equal(
+            db_query_one_text(db, &got, "SELECT current_setting('app.platform')", DB_NOARGS), 0);
         assert_string_equal(got, "");
         free(got);
         assert_int_equal(db_commit(db), 0);
     }
     assert_int_equal(db_begin_platform(db, false), 0);
     char *got = NULL;
-    assert_int_equal(db_query_one_text(db, &got, "SELECT current_setting('app.platform')", DB_NOARGS), 0);
+    assert_int_equal(
+        db_query_one_text(db, &got, "SELECT current_setting('app.platform')", DB_NOARGS), 0);
     assert_string_equal(got, "on");
     free(got);
     assert_int_equal(db_commit(db), 0);
     /* transaction-local: gone after the commit */
-    assert_int_equal(db_query_one_text(db, &got, "SELECT current_setting('app.current_tenant_id')",
-                                       DB_NOARGS),
-                     0);
+    assert_int_equal(
+        db_query_one_text(db, &got, "SELECT current_setting('app.current_tenant_id')", DB_NOARGS),
+        0);
     assert_string_equal(got, "");
     free(got);
     testdb_cleanup(&t, db);
