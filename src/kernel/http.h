@@ -54,6 +54,15 @@ enum route_flags {
                               405 or a JSON 404 elsewhere into a page */
     RT_STREAM = 1u << 6,   /* the handler may stream its response (http_stream_begin);
                               use with RT_NO_TX: it holds a worker while it streams */
+    RT_READ = 1u << 7,     /* a GET that only reads through req->db: on SQLite the kernel
+                              may run it on the I/O thread in a read transaction on that
+                              thread's own connection instead of on a worker (see
+                              "Reads on the I/O thread" in docs/ARCHITECTURE.md) */
+    /* RT_REPEATABLE, with RT_READ: the 2xx answer depends only on the database, the
+     * caller's verified token claims, the route and the path and query (not on other
+     * headers, the clock or randomness): the I/O thread may answer the same request
+     * again from memory while nothing has been committed to the database since. */
+    RT_REPEATABLE = 1u << 8,
 };
 
 #define HTTP_MAX_PARAMS 8
@@ -141,7 +150,9 @@ int json_reject_unknown(http_res_t *res, json_t *obj, const char *const *allowed
 /* --- the request hook (identity plugs in here) ---
  * Called on the worker for every non-inline request that carries a
  * credential, before the request transaction opens (no transaction is open;
- * the hook may run its own). It resolves req->api_key into req->auth and may
+ * the hook may run its own) — except for RT_READ routes run on an I/O
+ * thread (SQLite, bearer tokens only, never API keys), where it is called
+ * inside the request's read transaction and must then only read. It resolves req->api_key into req->auth and may
  * refuse a verified token that was revoked, a suspended tenant or a
  * deactivated user. Returns 0, or an error written with http_error (the
  * request then ends with it). The kernel checks the route's permission after

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "alloc.h"
@@ -28,6 +29,9 @@ struct pool {
     db_options_t opt;
     worker_t *workers;
     size_t n;
+    worker_t *readers; /* one per I/O thread, SQLite only (pool_reader) */
+    size_t nreaders;
+    bool sqlite;
 };
 
 static int64_t now_ms(void)
@@ -40,13 +44,13 @@ static int64_t now_ms(void)
 /* ensure_db: the worker's connection, opened on first use. A failed open is
  * not retried for 250 ms so that a database outage costs each request at
  * most one fast failure instead of a connect timeout. */
-static db_t *ensure_db(worker_t *w)
+static db_t *open_db(worker_t *w, const db_options_t *opt)
 {
     if (w->db) return w->db;
     int64_t now = now_ms();
     if (now < w->next_connect_ms) return NULL;
     char err[256];
-    if (db_open(w->pool->db_url, &w->pool->opt, &w->db, err, sizeof err) < 0) {
+    if (db_open(w->pool->db_url, opt, &w->db, err, sizeof err) < 0) {
         w->db = NULL;
         w->next_connect_ms = now + 250;
         log_warn("worker cannot open the database: %s", err);
@@ -54,6 +58,8 @@ static db_t *ensure_db(worker_t *w)
     }
     return w->db;
 }
+
+static db_t *ensure_db(worker_t *w) { return open_db(w, &w->pool->opt); }
 
 static void *worker_main(void *arg)
 {
@@ -88,6 +94,8 @@ pool_t *pool_new(int n, const char *db_url, const db_options_t *opt, size_t queu
     p->queue_max = queue_max;
     p->db_url = xstrdup(db_url);
     p->opt = *opt;
+    /* an in-memory database is private to each connection: no readers */
+    p->sqlite = db_url_backend(db_url) == DB_SQLITE && !strstr(db_url, ":memory:");
     p->n = (size_t)n;
     p->workers = xcalloc(p->n, sizeof *p->workers);
     for (size_t i = 0; i < p->n; i++) {
@@ -120,6 +128,24 @@ int pool_submit(pool_t *p, pool_job_t *job)
     return 0;
 }
 
+void pool_set_readers(pool_t *p, int nreaders)
+{
+    if (!p->sqlite || nreaders <= 0) return;
+    p->nreaders = (size_t)nreaders;
+    p->readers = xcalloc(p->nreaders, sizeof *p->readers);
+    for (size_t i = 0; i < p->nreaders; i++)
+        p->readers[i].pool = p;
+}
+
+db_t *pool_reader(pool_t *p, int slot)
+{
+    if (slot < 0 || (size_t)slot >= p->nreaders) return NULL;
+    /* busy timeout 0: never wait for a lock on an I/O thread */
+    db_options_t opt = p->opt;
+    opt.no_wait = true;
+    return open_db(&p->readers[slot], &opt);
+}
+
 void pool_free(pool_t *p)
 {
     if (!p) return;
@@ -131,6 +157,9 @@ void pool_free(pool_t *p)
         pthread_join(p->workers[i].thread, NULL);
         db_close(p->workers[i].db);
     }
+    for (size_t i = 0; i < p->nreaders; i++)
+        db_close(p->readers[i].db);
+    free(p->readers);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     free(p->workers);

@@ -25,10 +25,23 @@ typedef struct pool_job {
 /* pool_new: starts n workers connecting to db_url. Never fails: a database
  * that is down is retried by the workers on demand. Caller owns the pool. */
 pool_t *pool_new(int n, const char *db_url, const db_options_t *opt, size_t queue_max);
+/* pool_set_readers: makes room for nreaders I/O-thread read connections
+ * (see pool_reader). Call once, before the I/O threads start. */
+void pool_set_readers(pool_t *p, int nreaders);
 /* pool_submit: queues job (borrowed until complete() is called). Returns 0
  * or ERR_OVERLOADED when queue_max jobs are already waiting. */
 int pool_submit(pool_t *p, pool_job_t *job);
-/* pool_free: lets queued jobs finish, joins the workers, closes connections. */
+/* pool_reader: the SQLite read connection of I/O thread `slot` (0 ≤ slot <
+ * the nreaders given to pool_set_readers), opened on first use, or NULL:
+ * when the database is not a SQLite file (PostgreSQL reads wait on the
+ * network, which an I/O thread must never do; an in-memory database would
+ * be the reader's own), when slot is out of range, or when the open
+ * failed (not retried for 250 ms). Its busy timeout is 0: a read that would
+ * wait for a lock fails at once with ERR_CONFLICT instead of stalling the
+ * loop. Only the thread of that slot may use it; pool_free closes it. */
+db_t *pool_reader(pool_t *p, int slot);
+/* pool_free: lets queued jobs finish, joins the workers, closes connections
+ * (the readers' too: call it after the I/O threads have stopped). */
 void pool_free(pool_t *p);
 size_t pool_size(const pool_t *p);
 

@@ -1,7 +1,9 @@
 /* response.c — building responses (http_json, http_error, ...) and
  * serializing them into the connection's output buffer. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -20,17 +22,144 @@ void http_res_cleanup(http_res_t *res)
     buf_cleanup(&res->body);
 }
 
+/* ---- JSON out ---------------------------------------------------------------
+ * Bodies are written straight into the response buffer, byte for byte what
+ * json_dumps(JSON_COMPACT | JSON_REAL_PRECISION(9)) gives: jansson's dump
+ * builds a loop-detection table keyed by printf'd pointers for every object
+ * and array and goes through a growing intermediate string, which made it
+ * the largest user-space cost of a short JSON answer. Our trees come from
+ * our own code (no cycles); past JSON_OUT_MAX_DEPTH the jansson path is
+ * used, which refuses what it refuses. */
+#define JSON_OUT_MAX_DEPTH 256
+
+static void out_string(buf_t *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    buf_reserve(b, n + 2);
+    buf_append(b, "\"", 1);
+    size_t run = 0; /* bytes copied as they are, pending */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0x20 && ch != '"' && ch != '\\') {
+            run++;
+            continue;
+        }
+        buf_append(b, s + i - run, run);
+        run = 0;
+        char esc[6] = {'\\', 0};
+        size_t k = 2;
+        switch (ch) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[ch >> 4];
+            esc[5] = hex[ch & 15];
+            k = 6;
+        }
+        buf_append(b, esc, k);
+    }
+    buf_append(b, s + n - run, run);
+    buf_append(b, "\"", 1);
+}
+
+/* out_real: jansson's jsonp_dtostr — "%.9g", ".0" when it would read back
+ * as an integer, exponent without '+' or leading zeros. */
+static void out_real(buf_t *b, double v)
+{
+    char t[64];
+    int n = snprintf(t, sizeof t - 2, "%.9g", v);
+    if (n < 0 || n >= (int)sizeof t - 2) return;
+    if (!strchr(t, '.') && !strchr(t, 'e')) {
+        memcpy(t + n, ".0", 3);
+        n += 2;
+    }
+    char *e = strchr(t, 'e');
+    if (e) {
+        char *start = e + 1, *end = start + 1;
+        if (*start == '-') start++;
+        while (*end == '0')
+            end++;
+        if (end != start) {
+            memmove(start, end, (size_t)(t + n + 1 - end));
+            n -= (int)(end - start);
+        }
+    }
+    buf_append(b, t, (size_t)n);
+}
+
+static bool out_value(buf_t *b, const json_t *j, int depth)
+{
+    if (depth > JSON_OUT_MAX_DEPTH) return false;
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: {
+        buf_append(b, "{", 1);
+        bool first = true;
+        for (void *it = json_object_iter((json_t *)j); it;
+             it = json_object_iter_next((json_t *)j, it)) {
+            if (!first) buf_append(b, ",", 1);
+            first = false;
+            out_string(b, json_object_iter_key(it), json_object_iter_key_len(it));
+            buf_append(b, ":", 1);
+            if (!out_value(b, json_object_iter_value(it), depth + 1)) return false;
+        }
+        buf_append(b, "}", 1);
+        return true;
+    }
+    case JSON_ARRAY: {
+        buf_append(b, "[", 1);
+        for (size_t i = 0, n = json_array_size(j); i < n; i++) {
+            if (i) buf_append(b, ",", 1);
+            if (!out_value(b, json_array_get(j, i), depth + 1)) return false;
+        }
+        buf_append(b, "]", 1);
+        return true;
+    }
+    case JSON_STRING:
+        out_string(b, json_string_value(j), json_string_length(j));
+        return true;
+    case JSON_INTEGER: {
+        char t[24];
+        int n = snprintf(t, sizeof t, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+        buf_append(b, t, (size_t)n);
+        return true;
+    }
+    case JSON_REAL:
+        out_real(b, json_real_value(j));
+        return true;
+    case JSON_TRUE: buf_append(b, "true", 4); return true;
+    case JSON_FALSE: buf_append(b, "false", 5); return true;
+    case JSON_NULL: buf_append(b, "null", 4); return true;
+    }
+    return false;
+}
+
+/* json_out: the body for j (an object or an array, as json_dumps requires;
+ * anything else gives an empty body, as before). */
+static void json_out(buf_t *b, const json_t *j, size_t flags)
+{
+    buf_reset(b);
+    if (!json_is_object(j) && !json_is_array(j)) return;
+    if (out_value(b, j, 0)) return;
+    buf_reset(b);
+    char *s = json_dumps(j, flags);
+    if (s) {
+        buf_append_str(b, s);
+        free(s);
+    }
+}
+
 int http_json(http_res_t *res, int status, json_t *j)
 {
     res->status = status;
     res->content_type = NULL;
-    buf_reset(&res->body);
-    char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(9));
+    json_out(&res->body, j, JSON_COMPACT | JSON_REAL_PRECISION(9));
     json_decref(j);
-    if (s) {
-        buf_append_str(&res->body, s);
-        free(s);
-    }
     return 0;
 }
 
@@ -72,11 +201,8 @@ int http_error(http_res_t *res, int code, const char *fmt, ...)
     if (!j) /* msg was not valid UTF-8 */
         j = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", err_api_code(code), "message",
                       err_message(code), "request_id", res->request_id);
-    buf_reset(&res->body);
-    char *s = json_dumps(j, JSON_COMPACT);
+    json_out(&res->body, j, JSON_COMPACT);
     json_decref(j);
-    buf_append_str(&res->body, s);
-    free(s);
     return code;
 }
 

@@ -155,6 +155,9 @@ static int split(str_t path, str_t *segs)
 static bool entry_matches(const entry_t *e, const str_t *segs, int nsegs, router_match_t *m,
                           arena_t *arena, bool capture)
 {
+    /* without a final {rest...} the segment counts must be equal: most
+     * entries are refused here, before any comparison */
+    if (e->nsegs != nsegs && !(e->nsegs > 0 && e->segs[e->nsegs - 1].rest)) return false;
     int np = 0;
     for (int i = 0; i < e->nsegs; i++) {
         const seg_t *s = &e->segs[i];

@@ -180,6 +180,7 @@ int server_run(const config_t *cfg, const router_t *router, const auth_config_t 
     if (rc == 0) {
         db_options_t dbo = {.connect_timeout_ms = (int)cfg->db_timeout_ms};
         s->pool = pool_new(nworkers, cfg->database_url, &dbo, (size_t)cfg->queue_max);
+        pool_set_readers(s->pool, s->nloops);
         for (int i = 0; i < s->nloops; i++)
             pthread_create(&s->loops[i].thread, NULL, loop_main, &s->loops[i]);
     }

@@ -168,7 +168,7 @@ int db_open(const char *url, const db_options_t *opt, db_t **out, char *errbuf, 
     }
     int timeout =
         opt && opt->connect_timeout_ms > 0 ? opt->connect_timeout_ms : DB__DEFAULT_TIMEOUT_MS;
-    int rc = ops->open(url, timeout, out, errbuf, errlen);
+    int rc = ops->open(url, timeout, opt && opt->no_wait, out, errbuf, errlen);
     if (rc == 0) (*out)->ops = ops;
     return rc;
 }
@@ -190,6 +190,11 @@ int db_ping(db_t *db)
 {
     return db->ops->ping(db);
 }
+bool db_data_version(db_t *db, db_version_t *out)
+{
+    return db->ops->data_version && db->ops->data_version(db, out);
+}
+
 bool db_in_tx(const db_t *db)
 {
     return db->ops->in_tx(db);

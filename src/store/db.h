@@ -58,6 +58,8 @@ static inline db_param_t db_text_param(const char *s)
 
 typedef struct db_options {
     int connect_timeout_ms; /* PostgreSQL connect timeout; also SQLite busy timeout */
+    bool no_wait;           /* SQLite: after opening, a statement that would wait for a
+                               lock fails at once (ERR_CONFLICT): for I/O-thread readers */
 } db_options_t;
 
 /* db_open: connects to url ("sqlite:PATH", "sqlite::memory:", "postgres://…"
@@ -118,6 +120,20 @@ int db_query_one_int(db_t *db, int64_t *out, const char *sql, size_t nparams, co
  * back. Does not free r. Returns 0 or the error of db_res_next. */
 int db_res_page(db_res_t *r, int limit, bool *more, json_t *items,
                 json_t *(*row)(db_res_t *r, void *arg), void *arg);
+
+/* db_data_version: a fingerprint of the database's committed state, read
+ * without a transaction, a lock or a system call: two equal fingerprints
+ * mean that no transaction committed in between — on any connection, in
+ * any process sharing the database. SQLite in WAL mode only: it is the
+ * WAL-index header (https://www.sqlite.org/walformat.html, section 2.1),
+ * which every commit rewrites in the shared-memory file all connections
+ * map. Returns false when there is none (PostgreSQL, an in-memory database,
+ * a connection that has not read yet, a header being rewritten at this very
+ * moment): callers must then assume that something changed. */
+typedef struct db_version {
+    unsigned char b[48];
+} db_version_t;
+bool db_data_version(db_t *db, db_version_t *out);
 
 /* db_check_role: PostgreSQL only: fails with ERR_CONFIG and a message in
  * errbuf when the connected role is a superuser or has BYPASSRLS (row-level

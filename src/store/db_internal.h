@@ -29,7 +29,8 @@ typedef struct db_ops {
     /* open: allocates the backend connection for url (already known to name
      * this backend) and stores it in *out; on failure writes a message
      * without the password into errbuf and returns <0. */
-    int (*open)(const char *url, int timeout_ms, db_t **out, char *errbuf, size_t errlen);
+    int (*open)(const char *url, int timeout_ms, bool no_wait, db_t **out, char *errbuf,
+                size_t errlen);
     void (*close)(db_t *db);
     int (*ping)(db_t *db);
     /* begin: tenant may be NULL; platform selects platform scope. */
@@ -41,6 +42,7 @@ typedef struct db_ops {
     int (*exec_script)(db_t *db, const char *sql);
     int (*query)(db_t *db, db_res_t **out, const char *sql, size_t n, const db_param_t *p);
     int (*check_role)(db_t *db, char *errbuf, size_t errlen);
+    bool (*data_version)(db_t *db, db_version_t *out); /* NULL: the backend has none */
 
     int (*res_next)(db_res_t *r);
     int (*res_ncols)(const db_res_t *r);

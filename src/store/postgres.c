@@ -140,8 +140,10 @@ static int session_setup(pg_db_t *p)
     return 0;
 }
 
-static int pg_open(const char *url, int timeout_ms, db_t **out, char *errbuf, size_t errlen)
+static int pg_open(const char *url, int timeout_ms, bool no_wait, db_t **out, char *errbuf,
+                   size_t errlen)
 {
+    (void)no_wait; /* a network connection always waits; readers are SQLite only */
     char masked[512];
     db__mask_url(url, masked, sizeof masked);
     char *perr = NULL;
@@ -343,27 +345,55 @@ static bool pg_in_tx(const db_t *db)
     return st == PQTRANS_INTRANS || st == PQTRANS_INERROR || st == PQTRANS_ACTIVE;
 }
 
+/* begin_sql: "BEGIN; SELECT set_config(...)" with the tenant as an escaped
+ * literal (heap string, caller frees; NULL when it cannot be escaped). */
+static char *begin_sql(pg_db_t *p, const char *tenant, bool platform)
+{
+    char *lit = PQescapeLiteral(p->conn, tenant, strlen(tenant));
+    if (!lit) return NULL;
+    static const char fmt[] = "BEGIN; SELECT set_config('app.current_tenant_id', %s, true), "
+                              "set_config('app.platform', '%s', true)";
+    size_t n = sizeof fmt + strlen(lit) + 2;
+    char *sql = xmalloc(n);
+    snprintf(sql, n, fmt, lit, platform ? "on" : "");
+    PQfreemem(lit);
+    return sql;
+}
+
+/* pg_begin: BEGIN and the tenant settings in one round trip — a simple
+ * query of two statements with the tenant as a literal escaped by libpq
+ * (PQescapeLiteral knows the connection's encoding and quoting rules);
+ * parameters would need a second round trip, and a request that reads
+ * one row paid as much for these two statements as for its work. Both
+ * settings every time: an unset custom setting reads as '' once it was set
+ * in the session, and the RLS policies never match ''. */
 static int pg_begin(db_t *db, const char *tenant, bool platform, bool write)
 {
     (void)write; /* PostgreSQL locks rows as it writes; no up-front write lock */
     pg_db_t *p = pg(db);
-    PGresult *res = NULL;
-    int rc = run_retry(p, "BEGIN", 0, NULL, "begin", &res);
+    int rc = ensure_conn(p);
     if (rc < 0) return rc;
-    PQclear(res);
-    /* Both settings every time: an unset custom setting reads as '' once it
-     * was set in the session, and the RLS policies never match ''. */
-    res = run(p,
-              "SELECT set_config('app.current_tenant_id', $1, true), "
-              "set_config('app.platform', $2, true)",
-              2, (db_param_t[]){DB_TEXT(tenant ? tenant : ""), DB_TEXT(platform ? "on" : "")});
-    if (!ok(res)) {
+    for (bool reconnected = false;;) {
+        char *sql = begin_sql(p, tenant ? tenant : "", platform);
+        if (!sql) {
+            db__set_err(db, "postgres begin: cannot quote the tenant: %s", PQerrorMessage(p->conn));
+            return conn_bad(p) ? ERR_DB_UNAVAILABLE : ERR_DB;
+        }
+        PGresult *res = PQexec(p->conn, sql);
+        free(sql);
+        if (ok(res)) {
+            PQclear(res);
+            return 0;
+        }
         rc = fail(p, res, "begin");
-        PQclear(PQexec(p->conn, "ROLLBACK"));
-        return rc;
+        if (!conn_bad(p)) { /* BEGIN may have worked and the settings not */
+            if (pg_in_tx(db)) PQclear(PQexec(p->conn, "ROLLBACK"));
+            return rc;
+        }
+        if (rc != ERR_DB_UNAVAILABLE || reconnected) return rc;
+        reconnected = true;
+        if ((rc = reconnect(p)) < 0) return rc;
     }
-    PQclear(res);
-    return 0;
 }
 
 static int pg_commit(db_t *db)

@@ -107,7 +107,8 @@ static int make_parents(const char *path, char *errbuf, size_t errlen)
     return rc;
 }
 
-static int sq_open(const char *url, int timeout_ms, db_t **out, char *errbuf, size_t errlen)
+static int sq_open(const char *url, int timeout_ms, bool no_wait, db_t **out, char *errbuf,
+                   size_t errlen)
 {
     const char *path = url + strlen("sqlite:");
     if (*path == '\0') {
@@ -144,6 +145,8 @@ static int sq_open(const char *url, int timeout_ms, db_t **out, char *errbuf, si
         sqlite3_close(h);
         return ERR_DB_UNAVAILABLE;
     }
+    /* The setup above may wait; from now on an I/O-thread reader must not. */
+    if (no_wait) sqlite3_busy_timeout(h, 0);
     sq_db_t *s = xcalloc(1, sizeof *s);
     s->h = h;
     *out = &s->base;
@@ -384,10 +387,19 @@ static bool sq_in_tx(const db_t *db)
     return sqlite3_get_autocommit(sq_c(db)->h) == 0;
 }
 
+/* run: a transaction-control statement, prepared once and kept in the
+ * statement cache like any other (sqlite3_exec would parse it every time,
+ * which showed in profiles of short read requests). */
 static int run(sq_db_t *s, const char *sql, const char *what)
 {
-    if (sqlite3_exec(s->h, sql, NULL, NULL, NULL) == SQLITE_OK) return 0;
-    return fail(s, what);
+    sqlite3_stmt *stmt;
+    stmt_slot_t *slot;
+    int rc = acquire(s, sql, &stmt, &slot);
+    if (rc < 0) return rc;
+    int st = sqlite3_step(stmt);
+    rc = st == SQLITE_DONE || st == SQLITE_ROW ? 0 : fail(s, what);
+    release(stmt, slot);
+    return rc;
 }
 
 static int sq_begin(db_t *db, const char *tenant, bool platform, bool write)
@@ -420,6 +432,38 @@ static int sq_rollback(db_t *db)
 static int sq_ping(db_t *db)
 {
     return run(sq(db), "SELECT 1", "ping");
+}
+
+/* sq_data_version: copies the WAL-index header out of the shared memory
+ * every connection to this database maps (region 0 of the -shm file, through
+ * the VFS's own mapping: opening the file ourselves and closing it would
+ * drop SQLite's POSIX locks). A commit writes the header's second copy,
+ * then the first; reading the first, then the second, and requiring them
+ * equal gives a consistent header or a refusal, as SQLite's own readers do.
+ * The header holds a change counter, the last valid frame and the salts,
+ * so any commit — and any WAL reset after a checkpoint — changes it. */
+#define SQ_WALINDEX_PGSZ 32768 /* wal.c's WALINDEX_PGSZ */
+#define SQ_WALINDEX_VERSION 3007000u
+static bool sq_data_version(db_t *db, db_version_t *out)
+{
+    sq_db_t *s = sq(db);
+    sqlite3_file *f = NULL;
+    if (sqlite3_file_control(s->h, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f ||
+        !f->pMethods || f->pMethods->iVersion < 2 || !f->pMethods->xShmMap)
+        return false;
+    volatile void *map = NULL;
+    if (f->pMethods->xShmMap(f, 0, SQ_WALINDEX_PGSZ, 0, &map) != SQLITE_OK || !map) return false;
+    const volatile unsigned char *hdr = map;
+    unsigned char second[sizeof out->b];
+    for (size_t i = 0; i < sizeof out->b; i++)
+        out->b[i] = hdr[i];
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    for (size_t i = 0; i < sizeof second; i++)
+        second[i] = hdr[sizeof out->b + i];
+    uint32_t version;
+    memcpy(&version, out->b, sizeof version);
+    bool is_init = out->b[12] == 1;
+    return version == SQ_WALINDEX_VERSION && is_init && memcmp(out->b, second, sizeof second) == 0;
 }
 
 static int sq_check_role(db_t *db, char *errbuf, size_t errlen)
@@ -517,6 +561,7 @@ const db_ops_t db__sqlite_ops = {
     .exec_script = sq_exec_script,
     .query = sq_query,
     .check_role = sq_check_role,
+    .data_version = sq_data_version,
     .res_next = sq_res_next,
     .res_ncols = sq_res_ncols,
     .res_colname = sq_res_colname,

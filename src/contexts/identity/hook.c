@@ -1,10 +1,12 @@
-/* hook.c — the kernel's request hook: runs on the worker for every
- * authenticated (or API-key) request before its transaction opens.
+/* hook.c — the kernel's request hook: runs for every authenticated (or
+ * API-key) request, before its handler (see http_set_request_hook).
  *
  * A verified JWT is refused when its jti was revoked (logout, refresh-token
  * reuse, password reset), its tenant is suspended or its user deactivated:
- * one statement of three primary-key lookups (repo_token_status) — on
- * PostgreSQL in a read-only transaction scoped to the token's tenant, on
+ * one statement of three primary-key lookups (repo_token_status). For a
+ * read (GET) the kernel calls the hook inside the request's transaction, so
+ * the check shares its snapshot and round trips; for a write, on PostgreSQL
+ * in a read-only transaction of its own scoped to the token's tenant, on
  * SQLite as a single autocommit SELECT. Tokens without a
  * tenant (operator-minted platform tokens) have nothing stored to check.
  * When the tenant requires two-factor and the user has not enrolled yet,
@@ -87,8 +89,10 @@ int idn__request_hook(db_t *db, http_req_t *req, http_res_t *res)
     if (!req->authenticated || !req->auth.tenant_id[0]) return 0;
     token_status_t st;
     int rc;
-    if (db_backend(db) == DB_SQLITE) {
-        /* one SELECT is its own read transaction; no tenant setting to make */
+    if (db_in_tx(db) || db_backend(db) == DB_SQLITE) {
+        /* inside the request's read transaction (the kernel opens it first
+         * for reads), or on SQLite, where one SELECT is its own read
+         * transaction and there is no tenant setting to make */
         rc = repo_token_status(db, req->auth.tenant_id, req->auth.jti, req->auth.user_id, &st);
     } else if ((rc = db_begin(db, req->auth.tenant_id, false)) == 0) {
         /* PostgreSQL: the tenant setting the row-level security reads */
