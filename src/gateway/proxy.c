@@ -1,8 +1,15 @@
 /* proxy.c — one request to an HTTP upstream on the I/O thread's loop (see
- * proxy.h). A small state machine: resolve (when the host is a name) →
- * connect (connect timeout) → write the request → read the response head
- * and body (response timeout) → close → done(). Every failure ends in a JSON
- * 502/504 in res; done() runs exactly once, from the last close callback. */
+ * proxy.h). A small state machine: take an idle pooled connection, or
+ * resolve (when the host is a name) and connect (connect timeout) → write
+ * the request → read the response head and body (response timeout) → give
+ * the connection back to the pool when the exchange left it clean, close it
+ * otherwise → done(). Every failure ends in a JSON 502/504 in res (after at
+ * most one retry, see proxy.h); done() runs exactly once, from the close
+ * callback of the request's timer.
+ *
+ * An upstream connection (uconn_t) lives apart from the request (proxy_t):
+ * it is freed by its own close callback, so a request may let go of it at
+ * any moment (timeout, failure) while libuv still finishes a write. */
 #include "proxy.h"
 
 #include <stdlib.h>
@@ -10,37 +17,129 @@
 #include <strings.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "err.h"
 #include "http_parse.h"
 #include "log.h"
 
 #define MAX_RESP_HEADERS 100
 
-typedef struct proxy {
-    uv_loop_t *loop;
+typedef struct proxy proxy_t;
+typedef struct upool upool_t;
+
+/* One connection to an upstream: in use by one request (x set), or idle in
+ * its pool (x NULL; still read, so that a close by the upstream is seen). */
+typedef struct uconn {
     uv_tcp_t tcp;
-    uv_timer_t timer;
-    uv_getaddrinfo_t gai;
     uv_connect_t connect;
     uv_write_t write;
-    int open_handles;
-    bool connected, finished, resolving;
+    proxy_t *x;          /* the request using it, NULL while idle or closing */
+    upool_t *pool;       /* where it goes back to */
+    gw_upstream_stats_t *stats;
+    struct uconn *next;  /* idle list */
+    bool idle, closing, reading;
+    int64_t idle_since_ms;
+} uconn_t;
+
+/* The idle connections of one service on one I/O thread. */
+struct upool {
+    upool_t *next;
+    const gw_upstream_stats_t *key; /* the service */
+    char host[256];
+    int port;
+    uconn_t *idle; /* most recently used first */
+    int nidle;
+};
+
+/* Pools are per I/O thread: only that thread's loop touches them. */
+static _Thread_local upool_t *tl_pools;
+static _Thread_local bool tl_closed; /* the loop is finishing: pool nothing more */
+
+struct proxy {
+    uv_loop_t *loop;
+    uv_timer_t timer;
+    uv_getaddrinfo_t gai;
+    uconn_t *u;          /* the connection in use, or NULL */
+    upool_t *pool;
+    gw_upstream_stats_t *stats;
+    int max_idle;
+    bool finished, resolving, connected;
+    bool idempotent, retried;
+    bool reused;         /* u came from the pool */
+    bool written;        /* the request is fully written on u */
+    bool reusable;       /* the exchange ended cleanly: u may go back to the pool */
+    struct sockaddr_storage addr; /* the upstream's address, for a retry */
+    bool have_addr;
     http_req_t *req;
     http_res_t *res;
     gw_proxy_done_fn done;
     void *arg;
-    int64_t response_timeout_ms;
+    int64_t connect_timeout_ms, response_timeout_ms;
     bool head_only; /* HEAD request: no response body */
     buf_t out;      /* the request bytes */
     buf_t in;       /* response bytes not yet consumed */
     buf_t body;     /* decoded response body */
     bool have_head;
     int status;
-    bool chunked, has_length, until_close;
+    bool chunked, has_length, until_close, keep_alive;
     uint64_t length;
     hp_chunked_t ch;
     struct resp_head *rh; /* the parsed response head (views into in) */
-} proxy_t;
+};
+
+/* --- the retry budget --- */
+
+void gw_upstream_stats_init(gw_upstream_stats_t *st)
+{
+    memset(st, 0, sizeof *st);
+    pthread_mutex_init(&st->mu, NULL);
+}
+
+void gw_upstream_stats_destroy(gw_upstream_stats_t *st) { pthread_mutex_destroy(&st->mu); }
+
+/* budget_roll: moves the two-bucket window to now (caller holds mu). */
+static double budget_roll(gw_upstream_stats_t *st, int64_t now, double *req, double *ret)
+{
+    int64_t ws = now - now % GW_RETRY_WINDOW_MS;
+    if (ws != st->window_start) {
+        bool next = ws - st->window_start == GW_RETRY_WINDOW_MS;
+        st->req_prev = next ? st->req_cur : 0;
+        st->ret_prev = next ? st->ret_cur : 0;
+        st->req_cur = st->ret_cur = 0;
+        st->window_start = ws;
+    }
+    /* the share of the previous window still inside the sliding window */
+    double w = (double)(GW_RETRY_WINDOW_MS - (now - ws)) / GW_RETRY_WINDOW_MS;
+    *req = st->req_prev * w + st->req_cur;
+    *ret = st->ret_prev * w + st->ret_cur;
+    return w;
+}
+
+static void budget_request(gw_upstream_stats_t *st)
+{
+    double req, ret;
+    pthread_mutex_lock(&st->mu);
+    budget_roll(st, clock_now_ms(), &req, &ret);
+    st->req_cur += 1;
+    pthread_mutex_unlock(&st->mu);
+}
+
+/* budget_take_retry: may one more retry go out? Retries stay at most
+ * GW_RETRY_RATIO of the requests in the window, counting this one. */
+static bool budget_take_retry(gw_upstream_stats_t *st)
+{
+    double req, ret;
+    pthread_mutex_lock(&st->mu);
+    budget_roll(st, clock_now_ms(), &req, &ret);
+    bool ok = ret + 1 <= req * GW_RETRY_RATIO + 1e-9;
+    if (ok) st->ret_cur += 1;
+    pthread_mutex_unlock(&st->mu);
+    if (ok)
+        atomic_fetch_add(&st->retries, 1);
+    else
+        atomic_fetch_add(&st->budget_exhausted, 1);
+    return ok;
+}
 
 /* --- upstream URL --- */
 
@@ -146,8 +245,109 @@ static void build_request(proxy_t *x, const gw_proxy_req_t *p, const http_req_t 
     }
     if (req->body_len || !(str_eq_cstr(req->method, "GET") || str_eq_cstr(req->method, "HEAD")))
         buf_printf(o, "Content-Length: %zu\r\n", req->body_len);
-    buf_append_str(o, "Connection: close\r\n\r\n");
+    buf_append_str(o, "\r\n"); /* HTTP/1.1: keep-alive unless either side says close */
     if (req->body_len) buf_append(o, req->body, req->body_len);
+}
+
+/* --- upstream connections and their pools --- */
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b);
+
+static void u_closed(uv_handle_t *h)
+{
+    uconn_t *u = h->data;
+    atomic_fetch_sub(&u->stats->open, 1);
+    free(u);
+}
+
+static void pool_unlink(uconn_t *u)
+{
+    if (!u->idle) return;
+    for (uconn_t **pp = &u->pool->idle; *pp; pp = &(*pp)->next)
+        if (*pp == u) {
+            *pp = u->next;
+            break;
+        }
+    u->pool->nidle--;
+    u->idle = false;
+    atomic_fetch_sub(&u->stats->idle, 1);
+}
+
+static void u_close(uconn_t *u)
+{
+    if (u->closing) return;
+    pool_unlink(u);
+    u->closing = true;
+    u->x = NULL;
+    uv_close((uv_handle_t *)&u->tcp, u_closed);
+}
+
+static upool_t *pool_of(const gw_proxy_req_t *p)
+{
+    upool_t *pl = tl_pools;
+    for (; pl; pl = pl->next)
+        if (pl->key == p->stats) break;
+    if (!pl) {
+        pl = xcalloc(1, sizeof *pl);
+        pl->key = p->stats;
+        pl->next = tl_pools;
+        tl_pools = pl;
+    }
+    /* the service's target changed: its idle connections go elsewhere */
+    if (strcmp(pl->host, p->up->host) != 0 || pl->port != p->up->port) {
+        while (pl->idle) u_close(pl->idle);
+        snprintf(pl->host, sizeof pl->host, "%s", p->up->host);
+        pl->port = p->up->port;
+    }
+    return pl;
+}
+
+/* pool_take: the most recently used idle connection that is young enough. */
+static uconn_t *pool_take(upool_t *pl)
+{
+    int64_t now = clock_now_ms();
+    while (pl->idle) {
+        uconn_t *u = pl->idle;
+        pool_unlink(u);
+        if (now - u->idle_since_ms <= GW_POOL_IDLE_MAX_MS) return u;
+        u_close(u);
+    }
+    return NULL;
+}
+
+/* u_release: the request is done with its connection. It goes back to the
+ * pool only after a clean exchange (request fully written, response fully
+ * read with nothing after it, neither side said close) and while there is
+ * room; else it is closed. */
+static void u_release(proxy_t *x)
+{
+    uconn_t *u = x->u;
+    if (!u) return;
+    x->u = NULL;
+    u->x = NULL;
+    upool_t *pl = x->pool;
+    if (!x->reusable || !x->written || tl_closed || !pl || pl->nidle >= x->max_idle) {
+        u_close(u);
+        return;
+    }
+    u->idle = true;
+    u->idle_since_ms = clock_now_ms();
+    u->next = pl->idle;
+    pl->idle = u;
+    pl->nidle++;
+    atomic_fetch_add(&u->stats->idle, 1);
+}
+
+void gw_proxy_loop_closing(void)
+{
+    tl_closed = true;
+    while (tl_pools) {
+        upool_t *pl = tl_pools;
+        tl_pools = pl->next;
+        while (pl->idle) u_close(pl->idle);
+        free(pl);
+    }
 }
 
 /* --- completion --- */
@@ -155,7 +355,6 @@ static void build_request(proxy_t *x, const gw_proxy_req_t *p, const http_req_t 
 static void on_closed(uv_handle_t *h)
 {
     proxy_t *x = h->data;
-    if (--x->open_handles > 0) return;
     gw_proxy_done_fn done = x->done;
     void *arg = x->arg;
     buf_cleanup(&x->out);
@@ -172,17 +371,18 @@ static void finish(proxy_t *x)
     x->finished = true;
     uv_timer_stop(&x->timer);
     if (x->resolving) {
-        /* the resolver's callback will see finished and close the handles */
+        /* the resolver's callback will see finished and close the timer */
         uv_cancel((uv_req_t *)&x->gai);
         return;
     }
-    uv_close((uv_handle_t *)&x->tcp, on_closed);
+    u_release(x);
     uv_close((uv_handle_t *)&x->timer, on_closed);
 }
 
 static void fail(proxy_t *x, int code, const char *fmt, const char *detail)
 {
     if (x->finished) return;
+    x->reusable = false;
     http_res_cleanup(x->res);
     http_res_init(x->res);
     x->res->request_id = x->req->request_id;
@@ -190,6 +390,30 @@ static void fail(proxy_t *x, int code, const char *fmt, const char *detail)
     log_kv(LOG_WARN, "upstream request failed", "error", detail, "request_id",
            x->req->request_id, NULL);
     finish(x);
+}
+
+static void start_connect(proxy_t *x);
+
+/* retry_or_fail: the connection failed before any response byte. An
+ * idempotent request that has not been retried yet goes out once more on a
+ * fresh connection when the budget allows (see proxy.h); anything else
+ * fails with a 502. `eligible` says whether this kind of failure may be
+ * retried at all (a connect failure, or a reused connection lost). */
+static void retry_or_fail(proxy_t *x, bool eligible, const char *fmt, const char *detail)
+{
+    if (x->finished) return;
+    if (eligible && x->idempotent && !x->retried && x->have_addr && budget_take_retry(x->stats)) {
+        x->retried = true;
+        log_kv(LOG_INFO, "retrying upstream request on a new connection", "error", detail,
+               "request_id", x->req->request_id, NULL);
+        x->reusable = false;
+        u_release(x); /* closes it */
+        buf_reset(&x->in);
+        x->have_head = false;
+        start_connect(x);
+        return;
+    }
+    fail(x, ERR_BAD_GATEWAY, fmt, detail);
 }
 
 /* Response headers never passed back: hop-by-hop, and the ones the kernel
@@ -229,6 +453,7 @@ typedef struct resp_head resp_head_t;
 struct resp_head {
     size_t len;
     int status;
+    int minor; /* HTTP/1.x */
     hp_header_t h[MAX_RESP_HEADERS];
     size_t n;
 };
@@ -258,6 +483,7 @@ static int parse_head(const char *p, size_t n, resp_head_t *r)
         return -1;
     if (p[9] < '1' || p[9] > '5' || p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9')
         return -1;
+    r->minor = p[7] - '0';
     r->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
     const char *line = memchr(p, '\r', (size_t)(end - p));
     r->n = 0;
@@ -279,13 +505,32 @@ static int parse_head(const char *p, size_t n, resp_head_t *r)
     return 1;
 }
 
+/* has_token: is tok one of the comma-separated tokens of v? */
+static bool has_token(str_t v, const char *tok)
+{
+    size_t s = 0;
+    while (s < v.n) {
+        size_t e = s;
+        while (e < v.n && v.p[e] != ',') e++;
+        size_t a = s, b = e;
+        while (a < b && (v.p[a] == ' ' || v.p[a] == '\t')) a++;
+        while (b > a && (v.p[b - 1] == ' ' || v.p[b - 1] == '\t')) b--;
+        if (str_ieq((str_t){v.p + a, b - a}, str_of(tok))) return true;
+        s = e + 1;
+    }
+    return false;
+}
+
 static int framing(proxy_t *x, const resp_head_t *r)
 {
     x->status = r->status;
     x->chunked = x->has_length = x->until_close = false;
+    x->keep_alive = r->minor == 1; /* HTTP/1.0 answers are not reused */
     bool no_body = x->head_only || r->status == 204 || r->status == 304;
     for (size_t i = 0; i < r->n; i++) {
-        if (str_ieq_cstr(r->h[i].name, "Transfer-Encoding")) {
+        if (str_ieq_cstr(r->h[i].name, "Connection")) {
+            if (has_token(r->h[i].value, "close")) x->keep_alive = false;
+        } else if (str_ieq_cstr(r->h[i].name, "Transfer-Encoding")) {
             if (!str_ieq_cstr(r->h[i].value, "chunked") || x->chunked) return -1;
             x->chunked = true;
         } else if (str_ieq_cstr(r->h[i].name, "Content-Length")) {
@@ -310,14 +555,20 @@ static int framing(proxy_t *x, const resp_head_t *r)
     }
     if (x->has_length && x->length > GW_PROXY_MAX_RESPONSE) return -2;
     if (x->chunked) hp_chunked_init(&x->ch);
-    if (!x->chunked && !x->has_length) x->until_close = true;
+    if (!x->chunked && !x->has_length) {
+        x->until_close = true;
+        x->keep_alive = false;
+    }
     return 0;
 }
 
 /* done_ok: completes with the head re-parsed, because x->in may have moved
- * (grown) since it was first parsed; the head bytes are still at its start. */
-static void done_ok(proxy_t *x)
+ * (grown) since it was first parsed; the head bytes are still at its start.
+ * extra: bytes the upstream sent after the response — never a reason to
+ * trust the connection again. */
+static void done_ok(proxy_t *x, size_t extra)
 {
+    x->reusable = x->keep_alive && extra == 0;
     parse_head(x->in.p, x->in.n, x->rh);
     complete(x, x->rh->h, x->rh->n);
 }
@@ -329,7 +580,12 @@ static void progress(proxy_t *x, bool eof)
     if (!x->have_head) {
         int rc = parse_head(x->in.p, x->in.n, rh);
         if (rc == 0) {
-            if (eof) fail(x, ERR_BAD_GATEWAY, "%s", "the upstream closed before answering");
+            if (eof) {
+                /* a reused connection the upstream had already given up:
+                 * nothing of the answer came, so the request may go again */
+                retry_or_fail(x, x->reused && x->in.n == 0, "%s",
+                              "the upstream closed before answering");
+            }
             return;
         }
         if (rc < 0) {
@@ -368,7 +624,7 @@ static void progress(proxy_t *x, bool eof)
         memmove(x->in.p + start, x->in.p + start + len, avail - len);
         x->in.n -= len;
         if (rc == 1) {
-            done_ok(x);
+            done_ok(x, avail - len);
             return;
         }
         if (eof) fail(x, ERR_BAD_GATEWAY, "%s", "the upstream closed in the middle of the body");
@@ -378,7 +634,7 @@ static void progress(proxy_t *x, bool eof)
     if (x->has_length) {
         if (have >= x->length) {
             buf_append(&x->body, x->in.p + start, (size_t)x->length);
-            done_ok(x);
+            done_ok(x, have - (size_t)x->length);
         } else if (eof) {
             fail(x, ERR_BAD_GATEWAY, "%s", "the upstream closed in the middle of the body");
         }
@@ -391,7 +647,7 @@ static void progress(proxy_t *x, bool eof)
     }
     if (eof) {
         buf_append(&x->body, x->in.p + start, have);
-        done_ok(x);
+        done_ok(x, 1); /* the connection is gone anyway */
     }
 }
 
@@ -404,10 +660,17 @@ static void on_timeout(uv_timer_t *t)
          x->connected ? "the upstream did not answer in time" : "the upstream did not accept the connection in time");
 }
 
+static _Thread_local char tl_idle_buf[512];
+
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
     (void)suggested;
-    proxy_t *x = h->data;
+    uconn_t *u = h->data;
+    if (!u->x) { /* idle: whatever comes is read only to be dropped */
+        *b = uv_buf_init(tl_idle_buf, sizeof tl_idle_buf);
+        return;
+    }
+    proxy_t *x = u->x;
     buf_reserve(&x->in, 65536);
     *b = uv_buf_init(x->in.p + x->in.n, 65536);
 }
@@ -415,7 +678,14 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
     (void)b;
-    proxy_t *x = s->data;
+    uconn_t *u = s->data;
+    proxy_t *x = u->x;
+    if (!x) {
+        /* idle (or being let go): the upstream closed it, or sent bytes
+         * nobody asked for — either way it cannot be used again */
+        if (n != 0) u_close(u);
+        return;
+    }
     if (x->finished) return;
     if (n > 0) {
         x->in.n += (size_t)n;
@@ -424,39 +694,79 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
     } else if (n == UV_EOF) {
         progress(x, true);
     } else if (n < 0) {
-        fail(x, ERR_BAD_GATEWAY, "the upstream connection failed: %s", uv_strerror((int)n));
+        retry_or_fail(x, x->reused && x->in.n == 0, "the upstream connection failed: %s",
+                      uv_strerror((int)n));
     }
 }
 
 static void on_written(uv_write_t *w, int status)
 {
-    proxy_t *x = w->data;
-    if (status < 0 && !x->finished)
-        fail(x, ERR_BAD_GATEWAY, "cannot send to the upstream: %s", uv_strerror(status));
+    uconn_t *u = w->data;
+    proxy_t *x = u->x;
+    if (!x || x->finished) return;
+    if (status < 0) {
+        retry_or_fail(x, x->reused && x->in.n == 0, "cannot send to the upstream: %s",
+                      uv_strerror(status));
+        return;
+    }
+    x->written = true;
+}
+
+/* send_request: the request on x->u, and the response timer. */
+static void send_request(proxy_t *x)
+{
+    uconn_t *u = x->u;
+    x->written = false;
+    uv_timer_start(&x->timer, on_timeout, (uint64_t)x->response_timeout_ms, 0);
+    uv_buf_t b = uv_buf_init(x->out.p, (unsigned)x->out.n);
+    u->write.data = u;
+    if (uv_write(&u->write, (uv_stream_t *)&u->tcp, &b, 1, on_written) != 0) {
+        retry_or_fail(x, x->reused, "%s", "cannot send to the upstream");
+        return;
+    }
+    /* a pooled connection is read while idle already */
+    if (!u->reading) {
+        if (uv_read_start((uv_stream_t *)&u->tcp, alloc_cb, on_read) != 0) {
+            retry_or_fail(x, false, "%s", "cannot read from the upstream");
+            return;
+        }
+        u->reading = true;
+    }
 }
 
 static void on_connect(uv_connect_t *c, int status)
 {
-    proxy_t *x = c->data;
-    if (x->finished) return;
+    uconn_t *u = c->data;
+    proxy_t *x = u->x;
+    if (!x || x->finished) return;
     if (status < 0) {
-        fail(x, ERR_BAD_GATEWAY, "cannot connect to the upstream: %s", uv_strerror(status));
+        retry_or_fail(x, true, "cannot connect to the upstream: %s", uv_strerror(status));
         return;
     }
+    uv_tcp_nodelay(&u->tcp, 1);
     x->connected = true;
-    uv_timer_start(&x->timer, on_timeout, (uint64_t)x->response_timeout_ms, 0);
-    uv_buf_t b = uv_buf_init(x->out.p, (unsigned)x->out.n);
-    x->write.data = x;
-    if (uv_write(&x->write, (uv_stream_t *)&x->tcp, &b, 1, on_written) != 0 ||
-        uv_read_start((uv_stream_t *)&x->tcp, alloc_cb, on_read) != 0)
-        fail(x, ERR_BAD_GATEWAY, "%s", "cannot send to the upstream");
+    send_request(x);
 }
 
-static void start_connect(proxy_t *x, const struct sockaddr *sa)
+/* start_connect: a new connection to x->addr (connect timeout running). */
+static void start_connect(proxy_t *x)
 {
-    x->connect.data = x;
-    int rc = uv_tcp_connect(&x->connect, &x->tcp, sa, on_connect);
-    if (rc != 0) fail(x, ERR_BAD_GATEWAY, "cannot connect to the upstream: %s", uv_strerror(rc));
+    uconn_t *u = xcalloc(1, sizeof *u);
+    u->stats = x->stats;
+    u->pool = x->pool;
+    u->x = x;
+    uv_tcp_init(x->loop, &u->tcp);
+    u->tcp.data = u;
+    atomic_fetch_add(&x->stats->open, 1);
+    atomic_fetch_add(&x->stats->connects, 1);
+    x->u = u;
+    x->reused = x->connected = false;
+    uv_timer_start(&x->timer, on_timeout, (uint64_t)x->connect_timeout_ms, 0);
+    u->connect.data = u;
+    int rc = uv_tcp_connect(&u->connect, &u->tcp, (struct sockaddr *)&x->addr, on_connect);
+    if (rc != 0) {
+        fail(x, ERR_BAD_GATEWAY, "cannot connect to the upstream: %s", uv_strerror(rc));
+    }
 }
 
 static void on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *ai)
@@ -465,16 +775,23 @@ static void on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *ai)
     x->resolving = false;
     if (x->finished) { /* it failed or timed out while resolving: close now */
         uv_freeaddrinfo(ai);
-        uv_close((uv_handle_t *)&x->tcp, on_closed);
         uv_close((uv_handle_t *)&x->timer, on_closed);
         return;
     }
     if (status < 0 || !ai) {
         fail(x, ERR_BAD_GATEWAY, "cannot resolve the upstream host: %s", uv_strerror(status));
     } else {
-        start_connect(x, ai->ai_addr);
+        memcpy(&x->addr, ai->ai_addr, ai->ai_addrlen);
+        x->have_addr = true;
+        start_connect(x);
     }
     uv_freeaddrinfo(ai);
+}
+
+static bool is_idempotent(str_t m)
+{
+    return str_eq_cstr(m, "GET") || str_eq_cstr(m, "HEAD") || str_eq_cstr(m, "PUT") ||
+           str_eq_cstr(m, "DELETE");
 }
 
 int gw_proxy_start(uv_loop_t *loop, const gw_proxy_req_t *p, http_req_t *req, http_res_t *res,
@@ -486,24 +803,44 @@ int gw_proxy_start(uv_loop_t *loop, const gw_proxy_req_t *p, http_req_t *req, ht
     x->res = res;
     x->done = done;
     x->arg = arg;
+    x->stats = p->stats;
+    x->max_idle = p->max_idle;
+    x->connect_timeout_ms = p->connect_timeout_ms;
     x->response_timeout_ms = p->response_timeout_ms;
     x->head_only = str_eq_cstr(req->method, "HEAD");
+    x->idempotent = is_idempotent(req->method);
     build_request(x, p, req);
-    uv_tcp_init(loop, &x->tcp);
     uv_timer_init(loop, &x->timer);
-    x->tcp.data = x->timer.data = x->gai.data = x;
-    x->open_handles = 2;
-    uv_timer_start(&x->timer, on_timeout, (uint64_t)p->connect_timeout_ms, 0);
-    struct sockaddr_storage ss;
-    if (uv_ip4_addr(p->up->host, p->up->port, (struct sockaddr_in *)&ss) == 0 ||
-        uv_ip6_addr(p->up->host, p->up->port, (struct sockaddr_in6 *)&ss) == 0) {
-        start_connect(x, (struct sockaddr *)&ss);
+    x->timer.data = x->gai.data = x;
+    budget_request(x->stats);
+    x->pool = tl_closed ? NULL : pool_of(p);
+    uconn_t *u = x->pool ? pool_take(x->pool) : NULL;
+    if (u) {
+        u->x = x;
+        x->u = u;
+        x->reused = x->connected = true;
+        atomic_fetch_add(&x->stats->reused, 1);
+        /* a retry needs the address; the pool's host:port is numeric or
+         * resolved again below only when it is a name */
+    }
+    if (uv_ip4_addr(p->up->host, p->up->port, (struct sockaddr_in *)&x->addr) == 0 ||
+        uv_ip6_addr(p->up->host, p->up->port, (struct sockaddr_in6 *)&x->addr) == 0) {
+        x->have_addr = true;
+        if (u)
+            send_request(x);
+        else
+            start_connect(x);
+        return 0;
+    }
+    if (u) { /* a reused connection to a named host: no retry address */
+        send_request(x);
         return 0;
     }
     /* a host name: resolved on libuv's thread pool, never on this thread */
     char port[8];
     snprintf(port, sizeof port, "%d", p->up->port);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    uv_timer_start(&x->timer, on_timeout, (uint64_t)p->connect_timeout_ms, 0);
     x->resolving = true;
     int rc = uv_getaddrinfo(loop, &x->gai, on_resolved, p->up->host, port, &hints);
     if (rc != 0) {

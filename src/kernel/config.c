@@ -106,6 +106,8 @@ static const setting_t settings[] = {
      "platform admin bearer token for /api/brain/services (at least 32 characters); empty = off"},
     {"HEALTH_INTERVAL_MS", C_INT, OFF(health_interval_ms), "30000", 100, 86400000,
      "gateway: how often each HTTP upstream's health path is checked"},
+    {"UPSTREAM_KEEPALIVE", C_INT, OFF(upstream_keepalive), "32", 0, 4096,
+     "gateway: idle keep-alive connections kept per HTTP upstream per I/O thread (0 = none)"},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

@@ -60,6 +60,8 @@ static void timer_set(conn_t *c, uint64_t ms, uv_timer_cb cb)
 void loop_maybe_finish(io_loop_t *l)
 {
     if (!l->stopping || l->conns || l->inflight) return;
+    /* the gateway's idle upstream connections would keep the loop running */
+    if (!uv_is_closing((uv_handle_t *)&l->wakeup)) dispatch_loop_closing(l);
     if (!uv_is_closing((uv_handle_t *)&l->wakeup)) uv_close((uv_handle_t *)&l->wakeup, NULL);
     if (!uv_is_closing((uv_handle_t *)&l->deadline)) uv_close((uv_handle_t *)&l->deadline, NULL);
 }

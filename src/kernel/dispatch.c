@@ -342,6 +342,11 @@ void dispatch_gateway_record(conn_t *c, uint64_t micros)
     if (g_gateway) g_gateway->record(c->req.gw, c->res.status, micros);
 }
 
+void dispatch_loop_closing(io_loop_t *l)
+{
+    if (g_gateway && g_gateway->loop_closing) g_gateway->loop_closing(&l->loop);
+}
+
 void dispatch_reset(conn_t *c)
 {
     http_res_cleanup(&c->res);

@@ -160,6 +160,10 @@ typedef struct http_gateway_ops {
      * Returns 0 when started, or an error already written into res. */
     int (*proxy)(void *svc, void *loop, http_req_t *req, http_res_t *res, const char *rest,
                  const char *client, void (*done)(void *), void *arg);
+    /* loop_closing: on an I/O thread whose loop is about to finish (no
+     * connection, no request left): release what proxy() keeps on that
+     * loop (idle upstream connections). */
+    void (*loop_closing)(void *loop);
 } http_gateway_ops_t;
 void http_set_gateway(const http_gateway_ops_t *ops);
 

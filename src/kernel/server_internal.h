@@ -115,6 +115,8 @@ int dispatch_request(conn_t *c);
 void dispatch_reset(conn_t *c);
 /* dispatch_gateway_record: reports the outcome of a gateway request. */
 void dispatch_gateway_record(conn_t *c, uint64_t micros);
+/* dispatch_loop_closing: the gateway lets go of what it keeps on loop l. */
+void dispatch_loop_closing(io_loop_t *l);
 
 /* response.c */
 void response_serialize(conn_t *c, bool head_only);
