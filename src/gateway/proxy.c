@@ -68,6 +68,16 @@ struct proxy {
     bool reused;         /* u came from the pool */
     bool written;        /* the request is fully written on u */
     bool reusable;       /* the exchange ended cleanly: u may go back to the pool */
+    bool head_sent;      /* the request head is queued on u */
+    /* a streamed request body (req->body_streamed): the kernel feeds it */
+    bool req_streamed, req_chunked, body_done, client_paused;
+    buf_t pend;          /* body bytes waiting for the connection */
+    size_t up_queued;    /* bytes queued on u, not yet written */
+    /* a streamed response: written to the client as it arrives */
+    bool res_streamed, client_chunked, upstream_paused;
+    uint64_t res_sent;   /* body bytes of a Content-Length response passed on */
+    size_t client_queued; /* bytes queued to the client, not yet written */
+    int client_writes;   /* writes to the client in flight (x lives until 0) */
     struct sockaddr_storage addr; /* the upstream's address, for a retry */
     bool have_addr;
     http_req_t *req;
@@ -243,7 +253,12 @@ static void build_request(proxy_t *x, const gw_proxy_req_t *p, const http_req_t 
         if (req->auth.tenant_id[0]) buf_printf(o, "X-Tenant-ID: %s\r\n", req->auth.tenant_id);
         buf_printf(o, "X-User-ID: %s\r\n", req->auth.user_id);
     }
-    if (req->body_len || !(str_eq_cstr(req->method, "GET") || str_eq_cstr(req->method, "HEAD")))
+    if (req->body_streamed && req->body_length < 0)
+        buf_append_str(o, "Transfer-Encoding: chunked\r\n");
+    else if (req->body_streamed)
+        buf_printf(o, "Content-Length: %lld\r\n", (long long)req->body_length);
+    else if (req->body_len ||
+             !(str_eq_cstr(req->method, "GET") || str_eq_cstr(req->method, "HEAD")))
         buf_printf(o, "Content-Length: %zu\r\n", req->body_len);
     buf_append_str(o, "\r\n"); /* HTTP/1.1: keep-alive unless either side says close */
     if (req->body_len) buf_append(o, req->body, req->body_len);
@@ -331,6 +346,13 @@ static void u_release(proxy_t *x)
         u_close(u);
         return;
     }
+    if (!u->reading) { /* paused for a slow client: idle ones are read to see a close */
+        if (uv_read_start((uv_stream_t *)&u->tcp, alloc_cb, on_read) != 0) {
+            u_close(u);
+            return;
+        }
+        u->reading = true;
+    }
     u->idle = true;
     u->idle_since_ms = clock_now_ms();
     u->next = pl->idle;
@@ -357,6 +379,7 @@ static void on_closed(uv_handle_t *h)
     proxy_t *x = h->data;
     gw_proxy_done_fn done = x->done;
     void *arg = x->arg;
+    buf_cleanup(&x->pend);
     buf_cleanup(&x->out);
     buf_cleanup(&x->in);
     buf_cleanup(&x->body);
@@ -376,13 +399,21 @@ static void finish(proxy_t *x)
         return;
     }
     u_release(x);
-    uv_close((uv_handle_t *)&x->timer, on_closed);
+    /* writes to the client still in flight hold x (and res) until they end */
+    if (x->client_writes == 0) uv_close((uv_handle_t *)&x->timer, on_closed);
 }
 
 static void fail(proxy_t *x, int code, const char *fmt, const char *detail)
 {
     if (x->finished) return;
     x->reusable = false;
+    if (x->res_streamed) { /* the head is out: all that is left is to cut the body short */
+        x->res->stream_broken = true;
+        log_kv(LOG_WARN, "upstream response cut short", "error", detail, "request_id",
+               x->req->request_id, NULL);
+        finish(x);
+        return;
+    }
     http_res_cleanup(x->res);
     http_res_init(x->res);
     x->res->request_id = x->req->request_id;
@@ -423,7 +454,8 @@ static const char *const drop_response[] = {
     "Upgrade", "Content-Length", "Content-Type", "Date", "X-Request-ID", "X-Content-Type-Options",
     NULL};
 
-static void complete(proxy_t *x, const hp_header_t *hs, size_t nh)
+/* copy_head: the upstream's status and end-to-end headers into res. */
+static void copy_head(proxy_t *x, const hp_header_t *hs, size_t nh)
 {
     http_res_t *res = x->res;
     res->status = x->status;
@@ -442,9 +474,188 @@ static void complete(proxy_t *x, const hp_header_t *hs, size_t nh)
         buf_append(&res->headers, "\r\n", 2);
     }
     if (!res->content_type) res->content_type = "application/octet-stream";
-    buf_reset(&res->body);
-    buf_append(&res->body, x->body.p ? x->body.p : "", x->body.n);
+}
+
+static void complete(proxy_t *x, const hp_header_t *hs, size_t nh)
+{
+    copy_head(x, hs, nh);
+    buf_reset(&x->res->body);
+    buf_append(&x->res->body, x->body.p ? x->body.p : "", x->body.n);
     finish(x);
+}
+
+/* --- writing: a copy per write, freed by its callback --- */
+
+#define QUEUE_HIGH (256u << 10) /* pause the sending side above this many queued bytes */
+#define QUEUE_LOW (64u << 10)   /* and resume it below this */
+#define STREAM_RESPONSE_MIN (64u << 10) /* larger (or chunked) responses are streamed */
+
+typedef struct wchunk {
+    uv_write_t w;
+    void *owner; /* uconn_t (upstream) or proxy_t (client) */
+    size_t n;
+    char data[];
+} wchunk_t;
+
+static void touch(proxy_t *x);
+static void check_written(proxy_t *x);
+
+static void on_up_written(uv_write_t *w, int status)
+{
+    wchunk_t *k = (wchunk_t *)w;
+    uconn_t *u = k->owner;
+    proxy_t *x = u->x;
+    size_t n = k->n;
+    free(k);
+    if (!x || x->finished) return;
+    x->up_queued -= n;
+    if (status < 0) {
+        retry_or_fail(x, x->reused && x->in.n == 0 && !x->req_streamed,
+                      "cannot send to the upstream: %s", uv_strerror(status));
+        return;
+    }
+    touch(x);
+    if (x->client_paused && x->up_queued + x->pend.n < QUEUE_LOW) {
+        x->client_paused = false;
+        http_body_pause(x->req, false); /* may feed more right here */
+    }
+    if (!x->finished) check_written(x);
+}
+
+/* up_write: bytes (a + b) to the upstream, on x->u. */
+static int up_write(proxy_t *x, const void *a, size_t an, const void *b, size_t bn)
+{
+    wchunk_t *k = xmalloc(sizeof *k + an + bn);
+    k->owner = x->u;
+    k->n = an + bn;
+    memcpy(k->data, a, an);
+    if (bn) memcpy(k->data + an, b, bn);
+    uv_buf_t buf = uv_buf_init(k->data, (unsigned)k->n);
+    if (uv_write(&k->w, (uv_stream_t *)&x->u->tcp, &buf, 1, on_up_written) != 0) {
+        free(k);
+        return -1;
+    }
+    x->up_queued += k->n;
+    return 0;
+}
+
+static void on_client_written(uv_write_t *w, int status)
+{
+    wchunk_t *k = (wchunk_t *)w;
+    proxy_t *x = k->owner;
+    size_t n = k->n;
+    free(k);
+    x->client_writes--;
+    x->client_queued -= n;
+    if (x->finished) {
+        if (x->client_writes == 0) uv_close((uv_handle_t *)&x->timer, on_closed);
+        return;
+    }
+    if (status < 0) { /* the client went away */
+        fail(x, ERR_BAD_GATEWAY, "%s", "the client connection closed");
+        return;
+    }
+    touch(x);
+    if (x->upstream_paused && x->client_queued < QUEUE_LOW && x->u) {
+        x->upstream_paused = false;
+        if (!x->u->reading &&
+            uv_read_start((uv_stream_t *)&x->u->tcp, alloc_cb, on_read) == 0)
+            x->u->reading = true;
+    }
+}
+
+/* client_write: bytes (a + b + c) to the client; pauses the upstream when
+ * the client is slower than it. */
+static void client_write(proxy_t *x, const void *a, size_t an, const void *b, size_t bn,
+                         const void *c, size_t cn)
+{
+    uv_stream_t *cl = http_stream_client(x->req);
+    if (uv_is_closing((uv_handle_t *)cl)) {
+        fail(x, ERR_BAD_GATEWAY, "%s", "the client connection closed");
+        return;
+    }
+    wchunk_t *k = xmalloc(sizeof *k + an + bn + cn);
+    k->owner = x;
+    k->n = an + bn + cn;
+    memcpy(k->data, a, an);
+    if (bn) memcpy(k->data + an, b, bn);
+    if (cn) memcpy(k->data + an + bn, c, cn);
+    uv_buf_t buf = uv_buf_init(k->data, (unsigned)k->n);
+    if (uv_write(&k->w, cl, &buf, 1, on_client_written) != 0) {
+        free(k);
+        fail(x, ERR_BAD_GATEWAY, "%s", "the client connection closed");
+        return;
+    }
+    x->client_writes++;
+    x->client_queued += k->n;
+    if (x->client_queued > QUEUE_HIGH && x->u && x->u->reading) {
+        uv_read_stop((uv_stream_t *)&x->u->tcp);
+        x->u->reading = false;
+        x->upstream_paused = true;
+    }
+}
+
+/* --- the streamed request body (fed by the kernel) --- */
+
+/* check_written: the whole request is on the wire (a condition for reuse). */
+static void check_written(proxy_t *x)
+{
+    x->written = x->head_sent && x->body_done && x->pend.n == 0 && x->up_queued == 0;
+}
+
+/* body_send: body bytes framed for the upstream, queued or written. */
+static void body_send(proxy_t *x, const char *p, size_t n, bool last)
+{
+    char pre[24] = "", post[8] = "";
+    size_t pn = 0, qn = 0;
+    if (x->req_chunked) {
+        if (n) pn = (size_t)snprintf(pre, sizeof pre, "%zx\r\n", n);
+        if (n) qn = (size_t)snprintf(post, sizeof post, "\r\n");
+        if (last) qn += (size_t)snprintf(post + qn, sizeof post - qn, "0\r\n\r\n");
+    }
+    if (!x->head_sent) { /* not connected yet: keep it (bounded by the pause) */
+        buf_append(&x->pend, pre, pn);
+        if (n) buf_append(&x->pend, p, n);
+        buf_append(&x->pend, post, qn);
+    } else if (pn + n + qn) {
+        wchunk_t *k = xmalloc(sizeof *k + pn + n + qn);
+        k->owner = x->u;
+        k->n = pn + n + qn;
+        memcpy(k->data, pre, pn);
+        if (n) memcpy(k->data + pn, p, n); /* p is NULL for the last chunk */
+        memcpy(k->data + pn + n, post, qn);
+        uv_buf_t buf = uv_buf_init(k->data, (unsigned)k->n);
+        if (uv_write(&k->w, (uv_stream_t *)&x->u->tcp, &buf, 1, on_up_written) != 0) {
+            free(k);
+            fail(x, ERR_BAD_GATEWAY, "%s", "cannot send to the upstream");
+            return;
+        }
+        x->up_queued += k->n;
+    }
+    if (x->up_queued + x->pend.n > QUEUE_HIGH && !x->client_paused) {
+        x->client_paused = true;
+        http_body_pause(x->req, true);
+    }
+}
+
+static void sink_data(void *arg, const char *p, size_t n)
+{
+    proxy_t *x = arg;
+    if (x->finished) return;
+    body_send(x, p, n, false);
+}
+
+static void sink_end(void *arg, bool complete)
+{
+    proxy_t *x = arg;
+    if (x->finished) return;
+    if (!complete) { /* the client left or broke the body: the upstream gets no half request */
+        fail(x, ERR_BAD_REQUEST, "%s", "the client did not send the whole body");
+        return;
+    }
+    x->body_done = true;
+    body_send(x, NULL, 0, true);
+    if (!x->finished) check_written(x);
 }
 
 /* --- the response parser (strict: CRLF, tokens, one framing) --- */
@@ -553,7 +764,7 @@ static int framing(proxy_t *x, const resp_head_t *r)
         x->has_length = true;
         return 0;
     }
-    if (x->has_length && x->length > GW_PROXY_MAX_RESPONSE) return -2;
+    /* (a large body is streamed, never collected: no size limit here) */
     if (x->chunked) hp_chunked_init(&x->ch);
     if (!x->chunked && !x->has_length) {
         x->until_close = true;
@@ -573,8 +784,87 @@ static void done_ok(proxy_t *x, size_t extra)
     complete(x, x->rh->h, x->rh->n);
 }
 
+/* stream_done: the streamed response is complete. */
+static void stream_done(proxy_t *x, size_t extra)
+{
+    if (x->client_chunked) client_write(x, "0\r\n\r\n", 5, NULL, 0, NULL, 0);
+    if (x->finished) return;
+    x->reusable = x->keep_alive && extra == 0;
+    finish(x);
+}
+
+/* client_body: decoded body bytes to the client, in its framing. */
+static void client_body(proxy_t *x, const char *p, size_t n)
+{
+    if (!n) return;
+    if (!x->client_chunked) {
+        client_write(x, p, n, NULL, 0, NULL, 0);
+        return;
+    }
+    char pre[24];
+    size_t pn = (size_t)snprintf(pre, sizeof pre, "%zx\r\n", n);
+    client_write(x, pre, pn, p, n, "\r\n", 2);
+}
+
+/* stream_body: a streamed response's body bytes in x->in go to the client
+ * as they come; x->in never holds more than one read. */
+static void stream_body(proxy_t *x, bool eof)
+{
+    if (x->chunked) {
+        size_t len = x->in.n, out = 0;
+        const char *why = NULL;
+        int rc = hp_chunked_decode(&x->ch, x->in.p, &len, &out, UINT64_MAX, NULL, &why);
+        if (rc < 0) {
+            fail(x, ERR_BAD_GATEWAY, "upstream chunked body: %s", why ? why : "malformed");
+            return;
+        }
+        client_body(x, x->in.p, out);
+        buf_consume(&x->in, len);
+        if (x->finished) return;
+        if (rc == 1)
+            stream_done(x, x->in.n);
+        else if (eof)
+            fail(x, ERR_BAD_GATEWAY, "%s", "the upstream closed in the middle of the body");
+        return;
+    }
+    if (x->has_length) {
+        uint64_t left = x->length - x->res_sent;
+        size_t take = x->in.n < left ? x->in.n : (size_t)left;
+        client_body(x, x->in.p, take);
+        x->res_sent += take;
+        buf_consume(&x->in, take);
+        if (x->finished) return;
+        if (x->res_sent == x->length)
+            stream_done(x, x->in.n);
+        else if (eof)
+            fail(x, ERR_BAD_GATEWAY, "%s", "the upstream closed in the middle of the body");
+        return;
+    }
+    client_body(x, x->in.p, x->in.n); /* delimited by the close */
+    buf_reset(&x->in);
+    if (!x->finished && eof) stream_done(x, 1);
+}
+
+/* begin_stream: the head of a large or open-ended response goes to the
+ * client at once; the body follows as it arrives. */
+static void begin_stream(proxy_t *x, const resp_head_t *rh)
+{
+    copy_head(x, rh->h, rh->n);
+    buf_t head;
+    buf_init(&head);
+    x->client_chunked =
+        http_stream_head(x->req, x->res, x->has_length ? (int64_t)x->length : -1, &head);
+    x->res_streamed = true;
+    client_write(x, head.p, head.n, NULL, 0, NULL, 0);
+    buf_cleanup(&head);
+}
+
 static void progress(proxy_t *x, bool eof)
 {
+    if (x->res_streamed) {
+        stream_body(x, eof);
+        return;
+    }
     if (!x->rh) x->rh = xmalloc(sizeof *x->rh);
     resp_head_t *rh = x->rh;
     if (!x->have_head) {
@@ -604,6 +894,14 @@ static void progress(proxy_t *x, bool eof)
             return;
         }
         x->have_head = true;
+        if (!x->head_only && (x->chunked || x->until_close ||
+                              (x->has_length && x->length > STREAM_RESPONSE_MIN))) {
+            begin_stream(x, rh);
+            if (x->finished) return;
+            buf_consume(&x->in, rh->len);
+            stream_body(x, eof);
+            return;
+        }
         /* keep the head bytes; the body starts after them */
         buf_reset(&x->body);
     }
@@ -690,6 +988,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
     if (n > 0) {
         x->in.n += (size_t)n;
         x->in.p[x->in.n] = '\0';
+        touch(x);
         progress(x, false);
     } else if (n == UV_EOF) {
         progress(x, true);
@@ -699,31 +998,28 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
     }
 }
 
-static void on_written(uv_write_t *w, int status)
+/* touch: progress in either direction restarts the response timer, which
+ * thus bounds the upstream's silence, not the length of a long transfer. */
+static void touch(proxy_t *x)
 {
-    uconn_t *u = w->data;
-    proxy_t *x = u->x;
-    if (!x || x->finished) return;
-    if (status < 0) {
-        retry_or_fail(x, x->reused && x->in.n == 0, "cannot send to the upstream: %s",
-                      uv_strerror(status));
-        return;
-    }
-    x->written = true;
+    if (!x->finished && x->connected)
+        uv_timer_start(&x->timer, on_timeout, (uint64_t)x->response_timeout_ms, 0);
 }
 
-/* send_request: the request on x->u, and the response timer. */
+/* send_request: the request head (and the body bytes that came while
+ * connecting) on x->u, and the response timer. */
 static void send_request(proxy_t *x)
 {
     uconn_t *u = x->u;
     x->written = false;
+    x->up_queued = 0;
     uv_timer_start(&x->timer, on_timeout, (uint64_t)x->response_timeout_ms, 0);
-    uv_buf_t b = uv_buf_init(x->out.p, (unsigned)x->out.n);
-    u->write.data = u;
-    if (uv_write(&u->write, (uv_stream_t *)&u->tcp, &b, 1, on_written) != 0) {
-        retry_or_fail(x, x->reused, "%s", "cannot send to the upstream");
+    if (up_write(x, x->out.p, x->out.n, x->pend.p, x->pend.n) != 0) {
+        retry_or_fail(x, x->reused && !x->req_streamed, "%s", "cannot send to the upstream");
         return;
     }
+    x->head_sent = true;
+    buf_cleanup(&x->pend);
     /* a pooled connection is read while idle already */
     if (!u->reading) {
         if (uv_read_start((uv_stream_t *)&u->tcp, alloc_cb, on_read) != 0) {
@@ -808,7 +1104,13 @@ int gw_proxy_start(uv_loop_t *loop, const gw_proxy_req_t *p, http_req_t *req, ht
     x->connect_timeout_ms = p->connect_timeout_ms;
     x->response_timeout_ms = p->response_timeout_ms;
     x->head_only = str_eq_cstr(req->method, "HEAD");
-    x->idempotent = is_idempotent(req->method);
+    /* a streamed body cannot be sent twice */
+    x->idempotent = is_idempotent(req->method) && !req->body_streamed;
+    x->req_streamed = req->body_streamed;
+    x->req_chunked = req->body_streamed && req->body_length < 0;
+    x->body_done = !req->body_streamed;
+    if (req->body_streamed)
+        http_body_sink(req, &(http_body_sink_t){.data = sink_data, .end = sink_end, .arg = x});
     build_request(x, p, req);
     uv_timer_init(loop, &x->timer);
     x->timer.data = x->gai.data = x;
