@@ -50,10 +50,38 @@ static unsigned hash(const char *s)
     return h;
 }
 
+gw_rl_result_t gw_rl_decide(int64_t cur, int64_t prev, int64_t elapsed, int64_t limit,
+                            int64_t window_ms)
+{
+    gw_rl_result_t r = {.limit = limit};
+    /* weight of the previous window still inside the sliding window */
+    double weight = (double)(window_ms - elapsed) / (double)window_ms;
+    double used = (double)prev * weight + (double)cur;
+    r.reset_s = (window_ms - elapsed + 999) / 1000;
+    if (used + 1 > (double)limit) {
+        r.allowed = false;
+        r.remaining = 0;
+        /* time until the previous window's weight has decayed enough */
+        int64_t wait_ms = window_ms - elapsed;
+        if (prev > 0 && (double)cur + 1 <= (double)limit) {
+            double need = ((double)limit - 1 - (double)cur) / (double)prev; /* weight to reach */
+            int64_t at = (int64_t)((1.0 - need) * (double)window_ms);        /* elapsed at which */
+            if (at > elapsed) wait_ms = at - elapsed;
+        }
+        r.retry_after_s = (wait_ms + 999) / 1000;
+        if (r.retry_after_s < 1) r.retry_after_s = 1;
+    } else {
+        r.allowed = true;
+        double left = (double)limit - used - 1;
+        r.remaining = left > 0 ? (int64_t)left : 0;
+    }
+    return r;
+}
+
 gw_rl_result_t gw_rl_hit(gw_ratelimit_t *rl, const char *key, int64_t limit, int64_t window_ms,
                          int64_t now)
 {
-    gw_rl_result_t r = {.limit = limit};
+    gw_rl_result_t r;
     unsigned b = hash(key) % RL_BUCKETS;
     pthread_mutex_lock(&rl->mu);
     int64_t ws = now - now % window_ms;
@@ -87,29 +115,8 @@ gw_rl_result_t gw_rl_hit(gw_ratelimit_t *rl, const char *key, int64_t limit, int
         e->cur = 0;
         e->window_start = ws;
     }
-    int64_t elapsed = now - ws;
-    /* weight of the previous window still inside the sliding window */
-    double weight = (double)(window_ms - elapsed) / (double)window_ms;
-    double used = (double)e->prev * weight + (double)e->cur;
-    r.reset_s = (window_ms - elapsed + 999) / 1000;
-    if (used + 1 > (double)limit) {
-        r.allowed = false;
-        r.remaining = 0;
-        /* time until the previous window's weight has decayed enough */
-        int64_t wait_ms = window_ms - elapsed;
-        if (e->prev > 0 && (double)e->cur + 1 <= (double)limit) {
-            double need = ((double)limit - 1 - (double)e->cur) / (double)e->prev; /* weight to reach */
-            int64_t at = (int64_t)((1.0 - need) * (double)window_ms);          /* elapsed at which */
-            if (at > elapsed) wait_ms = at - elapsed;
-        }
-        r.retry_after_s = (wait_ms + 999) / 1000;
-        if (r.retry_after_s < 1) r.retry_after_s = 1;
-    } else {
-        e->cur++;
-        r.allowed = true;
-        double left = (double)limit - used - 1;
-        r.remaining = left > 0 ? (int64_t)left : 0;
-    }
+    r = gw_rl_decide(e->cur, e->prev, now - ws, limit, window_ms);
+    if (r.allowed) e->cur++;
     pthread_mutex_unlock(&rl->mu);
     return r;
 }

@@ -187,7 +187,13 @@ int gw_admit(gw_service_t *s, const char *key, http_res_t *res)
     }
     char rlkey[256];
     snprintf(rlkey, sizeof rlkey, "%s|%s", s->name, key);
-    gw_rl_result_t r = gw_rl_hit(g_rl, rlkey, s->rate_limit_per_min, RL_WINDOW_MS, now);
+    gw_rl_result_t r;
+    /* shared by every process through Redis when configured; while Redis
+     * cannot answer, this process's own window (fail-open to local limits) */
+    if (!g_cfg || !g_cfg->redis_url || !*g_cfg->redis_url ||
+        gw_rl_redis_hit(g_cfg->redis_url, g_cfg->ratelimit_redis_timeout_ms, rlkey,
+                        s->rate_limit_per_min, RL_WINDOW_MS, &r) < 0)
+        r = gw_rl_hit(g_rl, rlkey, s->rate_limit_per_min, RL_WINDOW_MS, now);
     char v[32];
     snprintf(v, sizeof v, "%lld", (long long)r.limit);
     http_set_header(res, "RateLimit-Limit", v);
@@ -790,6 +796,7 @@ static void ops_loop_closing(void *loop)
 {
     (void)loop;
     gw_proxy_loop_closing();
+    gw_rl_redis_close();
 }
 
 static const http_gateway_ops_t ops = {ops_resolve, ops_admit, ops_record, ops_proxy,
@@ -839,6 +846,12 @@ static void prometheus(buf_t *out, void *arg)
                    (unsigned long long)atomic_load(&u->budget_exhausted));
     }
     pthread_rwlock_unlock(&g_lock);
+    buf_printf(out,
+               "# HELP gateway_ratelimit_redis_failures_total Rate-limit checks Redis could not "
+               "answer (answered by the process's own window).\n"
+               "# TYPE gateway_ratelimit_redis_failures_total counter\n"
+               "gateway_ratelimit_redis_failures_total %llu\n",
+               (unsigned long long)gw_rl_redis_failures());
 }
 
 /* health_services: each service's status for GET /health: healthy while its

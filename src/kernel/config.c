@@ -108,6 +108,9 @@ static const setting_t settings[] = {
      "gateway: how often each HTTP upstream's health path is checked"},
     {"UPSTREAM_KEEPALIVE", C_INT, OFF(upstream_keepalive), "32", 0, 4096,
      "gateway: idle keep-alive connections kept per HTTP upstream per I/O thread (0 = none)"},
+    {"RATELIMIT_REDIS_TIMEOUT_MS", C_INT, OFF(ratelimit_redis_timeout_ms), "50", 1, 5000,
+     "gateway: with REDIS_URL, rate limits are shared through Redis; its connect/command "
+     "timeout (when Redis fails, limits fall back to per process for a second)"},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

@@ -43,6 +43,7 @@ typedef struct config {
     char *admin_token;     /* platform admin bearer token (>= 32 chars); empty = none */
     int64_t health_interval_ms; /* gateway: active health checks of HTTP upstreams */
     int64_t upstream_keepalive; /* gateway: idle upstream connections per service per I/O thread */
+    int64_t ratelimit_redis_timeout_ms; /* gateway: shared rate limits through redis_url */
     /* [service.NAME] sections of the INI file, as given (the gateway
      * validates the values at start-up; config validates the keys) */
     struct config_service *services;
