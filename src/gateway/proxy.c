@@ -55,6 +55,13 @@ struct upool {
 static _Thread_local upool_t *tl_pools;
 static _Thread_local bool tl_closed; /* the loop is finishing: pool nothing more */
 
+/* One read buffer per I/O thread: on_read copies what it keeps before the
+ * next read on any connection can happen (libuv calls alloc_cb and read_cb
+ * back to back), so a request holds only the bytes it has received. */
+#define READ_BUF 65536
+static _Thread_local char *tl_rbuf;
+static _Thread_local bool tl_rbuf_busy;
+
 struct proxy {
     uv_loop_t *loop;
     uv_timer_t timer;
@@ -364,6 +371,8 @@ static void u_release(proxy_t *x)
 void gw_proxy_loop_closing(void)
 {
     tl_closed = true;
+    free(tl_rbuf);
+    tl_rbuf = NULL;
     while (tl_pools) {
         upool_t *pl = tl_pools;
         tl_pools = pl->next;
@@ -479,8 +488,10 @@ static void copy_head(proxy_t *x, const hp_header_t *hs, size_t nh)
 static void complete(proxy_t *x, const hp_header_t *hs, size_t nh)
 {
     copy_head(x, hs, nh);
-    buf_reset(&x->res->body);
-    buf_append(&x->res->body, x->body.p ? x->body.p : "", x->body.n);
+    /* the body was collected in x->body; hand its memory over */
+    buf_t tmp = x->res->body;
+    x->res->body = x->body;
+    x->body = tmp;
     finish(x);
 }
 
@@ -958,26 +969,29 @@ static void on_timeout(uv_timer_t *t)
          x->connected ? "the upstream did not answer in time" : "the upstream did not accept the connection in time");
 }
 
-static _Thread_local char tl_idle_buf[512];
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
+    (void)h;
     (void)suggested;
-    uconn_t *u = h->data;
-    if (!u->x) { /* idle: whatever comes is read only to be dropped */
-        *b = uv_buf_init(tl_idle_buf, sizeof tl_idle_buf);
-        return;
+    if (!tl_rbuf) tl_rbuf = xmalloc(READ_BUF);
+    if (!tl_rbuf_busy) {
+        tl_rbuf_busy = true;
+        *b = uv_buf_init(tl_rbuf, READ_BUF);
+    } else {
+        *b = uv_buf_init(xmalloc(READ_BUF), READ_BUF);
     }
-    proxy_t *x = u->x;
-    buf_reserve(&x->in, 65536);
-    *b = uv_buf_init(x->in.p + x->in.n, 65536);
 }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
-    (void)b;
     uconn_t *u = s->data;
     proxy_t *x = u->x;
+    if (x && !x->finished && n > 0) buf_append(&x->in, b->base, (size_t)n);
+    if (b->base == tl_rbuf)
+        tl_rbuf_busy = false;
+    else
+        free(b->base);
     if (!x) {
         /* idle (or being let go): the upstream closed it, or sent bytes
          * nobody asked for — either way it cannot be used again */
@@ -986,8 +1000,6 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
     }
     if (x->finished) return;
     if (n > 0) {
-        x->in.n += (size_t)n;
-        x->in.p[x->in.n] = '\0';
         touch(x);
         progress(x, false);
     } else if (n == UV_EOF) {

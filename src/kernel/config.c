@@ -106,7 +106,7 @@ static const setting_t settings[] = {
      "platform admin bearer token for /api/brain/services (at least 32 characters); empty = off"},
     {"HEALTH_INTERVAL_MS", C_INT, OFF(health_interval_ms), "30000", 100, 86400000,
      "gateway: how often each HTTP upstream's health path is checked"},
-    {"UPSTREAM_KEEPALIVE", C_INT, OFF(upstream_keepalive), "32", 0, 4096,
+    {"UPSTREAM_KEEPALIVE", C_INT, OFF(upstream_keepalive), "64", 0, 4096,
      "gateway: idle keep-alive connections kept per HTTP upstream per I/O thread (0 = none)"},
     {"RATELIMIT_REDIS_TIMEOUT_MS", C_INT, OFF(ratelimit_redis_timeout_ms), "50", 1, 5000,
      "gateway: with REDIS_URL, rate limits are shared through Redis; its connect/command "
