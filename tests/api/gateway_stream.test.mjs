@@ -241,3 +241,35 @@ test('a client leaving in the middle of an upload or a download leaves the serve
   const health = await request(srv, 'GET', '/health');
   assert.equal(health.status, 200);
 });
+
+test('a large body refused at the head (no token) is 401 and the connection closes; a small chunked body passes', async () => {
+  const reply = await new Promise((resolve) => {
+    let text = '';
+    const sock = net.connect(srv.port, '127.0.0.1', () => {
+      sock.write(`PUT /api/brain/${SVC}/sink HTTP/1.1\r\nHost: x\r\nContent-Length: ${SIZE}\r\n\r\n`);
+      sock.write(BLOCK);
+    });
+    sock.on('data', (d) => (text += d));
+    sock.on('end', () => resolve(text));
+    sock.on('error', () => resolve(text));
+  });
+  assert.match(reply, /^HTTP\/1\.1 401 /);
+  assert.match(reply, /\r\nConnection: close\r\n/i, 'the unread body ends the connection');
+
+  const small = await new Promise((resolve, reject) => {
+    const req = http.request(`${srv.url}/api/brain/${SVC}/sink`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${admin}`, 'Transfer-Encoding': 'chunked' },
+    }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode, json: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.write('abc');
+    req.end('def');
+  });
+  assert.equal(small.status, 200);
+  assert.equal(small.json.bytes, 6);
+  assert.equal(small.json.te, 'chunked');
+});
