@@ -151,8 +151,22 @@ void auth_grant(unsigned role_bit, const char *pattern)
  * for every authenticated request, gateway requests included). */
 static void hs256(const auth_config_t *cfg, const void *data, size_t n, unsigned char mac[SIG_LEN])
 {
+    /* The keyed state (the key's inner and outer pads, hashed) is the same
+     * for every token: computed once per thread and key, then copied. */
+    static _Thread_local unsigned char key[128];
+    static _Thread_local size_t key_len;
+    static _Thread_local crypto_auth_hmacsha256_state keyed;
     crypto_auth_hmacsha256_state st;
-    crypto_auth_hmacsha256_init(&st, cfg->secret, cfg->secret_len);
+    if (cfg->secret_len <= sizeof key) {
+        if (key_len != cfg->secret_len || sodium_memcmp(key, cfg->secret, key_len) != 0) {
+            crypto_auth_hmacsha256_init(&keyed, cfg->secret, cfg->secret_len);
+            memcpy(key, cfg->secret, cfg->secret_len);
+            key_len = cfg->secret_len;
+        }
+        st = keyed;
+    } else {
+        crypto_auth_hmacsha256_init(&st, cfg->secret, cfg->secret_len);
+    }
     crypto_auth_hmacsha256_update(&st, data, n);
     crypto_auth_hmacsha256_final(&st, mac);
     sodium_memzero(&st, sizeof st);
