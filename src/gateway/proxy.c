@@ -101,7 +101,7 @@ struct proxy {
     bool chunked, has_length, until_close, keep_alive;
     uint64_t length;
     hp_chunked_t ch;
-    struct resp_head *rh; /* the parsed response head (views into in) */
+    size_t head_len;      /* bytes of the response head at the start of in */
 };
 
 /* --- the retry budget --- */
@@ -254,11 +254,20 @@ static void build_request(proxy_t *x, const gw_proxy_req_t *p, const http_req_t 
         buf_append(o, h->value.p, h->value.n);
         buf_append(o, "\r\n", 2);
     }
-    buf_printf(o, "X-Request-ID: %s\r\nX-Forwarded-For: %s\r\nX-Forwarded-Proto: http\r\n",
-               req->request_id, p->client_addr ? p->client_addr : "");
+    buf_append_str(o, "X-Request-ID: ");
+    buf_append_str(o, req->request_id);
+    buf_append_str(o, "\r\nX-Forwarded-For: ");
+    buf_append_str(o, p->client_addr ? p->client_addr : "");
+    buf_append_str(o, "\r\nX-Forwarded-Proto: http\r\n");
     if (req->authenticated) {
-        if (req->auth.tenant_id[0]) buf_printf(o, "X-Tenant-ID: %s\r\n", req->auth.tenant_id);
-        buf_printf(o, "X-User-ID: %s\r\n", req->auth.user_id);
+        if (req->auth.tenant_id[0]) {
+            buf_append_str(o, "X-Tenant-ID: ");
+            buf_append_str(o, req->auth.tenant_id);
+            buf_append_str(o, "\r\n");
+        }
+        buf_append_str(o, "X-User-ID: ");
+        buf_append_str(o, req->auth.user_id);
+        buf_append_str(o, "\r\n");
     }
     if (req->body_streamed && req->body_length < 0)
         buf_append_str(o, "Transfer-Encoding: chunked\r\n");
@@ -392,7 +401,6 @@ static void on_closed(uv_handle_t *h)
     buf_cleanup(&x->out);
     buf_cleanup(&x->in);
     buf_cleanup(&x->body);
-    free(x->rh);
     free(x);
     done(arg);
 }
@@ -686,6 +694,10 @@ static bool is_tchar(unsigned char c)
            (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
+/* The head being parsed: scratch per I/O thread, used only within one
+ * callback (a request keeps just head_len; views point into its in). */
+static _Thread_local resp_head_t tl_rh;
+
 /* parse_head: 1 complete, 0 need more, -1 garbage. */
 static int parse_head(const char *p, size_t n, resp_head_t *r)
 {
@@ -791,8 +803,8 @@ static int framing(proxy_t *x, const resp_head_t *r)
 static void done_ok(proxy_t *x, size_t extra)
 {
     x->reusable = x->keep_alive && extra == 0;
-    parse_head(x->in.p, x->in.n, x->rh);
-    complete(x, x->rh->h, x->rh->n);
+    parse_head(x->in.p, x->in.n, &tl_rh);
+    complete(x, tl_rh.h, tl_rh.n);
 }
 
 /* stream_done: the streamed response is complete. */
@@ -876,8 +888,7 @@ static void progress(proxy_t *x, bool eof)
         stream_body(x, eof);
         return;
     }
-    if (!x->rh) x->rh = xmalloc(sizeof *x->rh);
-    resp_head_t *rh = x->rh;
+    resp_head_t *rh = &tl_rh;
     if (!x->have_head) {
         int rc = parse_head(x->in.p, x->in.n, rh);
         if (rc == 0) {
@@ -905,6 +916,7 @@ static void progress(proxy_t *x, bool eof)
             return;
         }
         x->have_head = true;
+        x->head_len = rh->len;
         if (!x->head_only && (x->chunked || x->until_close ||
                               (x->has_length && x->length > STREAM_RESPONSE_MIN))) {
             begin_stream(x, rh);
@@ -916,7 +928,7 @@ static void progress(proxy_t *x, bool eof)
         /* keep the head bytes; the body starts after them */
         buf_reset(&x->body);
     }
-    size_t start = rh->len;
+    size_t start = x->head_len;
     if (x->chunked) {
         /* decode what arrived after what was decoded already */
         size_t avail = x->in.n - start;
