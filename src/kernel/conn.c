@@ -368,6 +368,11 @@ static void stream_start(conn_t *c)
     }
     c->job_inflight = true;
     c->loop->inflight++;
+    /* only now that the upstream is to get it is the body asked for */
+    if (c->head->expect_continue && c->head->version_minor == 1 && c->in.n == 0) {
+        send_continue(c);
+        if (c->state == CS_CLOSED) return;
+    }
     timer_set(c, (uint64_t)c->loop->srv->cfg->body_timeout_ms, on_timer);
 }
 
@@ -491,7 +496,7 @@ static void process(conn_t *c)
                 if (c->state != CS_HEAD) return;
                 continue;
             }
-            if (h->expect_continue && h->version_minor == 1 && c->in.n == 0) {
+            if (!stream && h->expect_continue && h->version_minor == 1 && c->in.n == 0) {
                 send_continue(c);
                 if (c->state == CS_CLOSED) return;
             }

@@ -273,3 +273,29 @@ test('a large body refused at the head (no token) is 401 and the connection clos
   assert.equal(small.json.bytes, 6);
   assert.equal(small.json.te, 'chunked');
 });
+
+test('Expect: 100-continue on a streamed upload: asked for only once the request is admitted', async () => {
+  const talk = (auth) =>
+    new Promise((resolve) => {
+      let text = '';
+      const body = Buffer.alloc(200000, 0x61);
+      const sock = net.connect(srv.port, '127.0.0.1', () => {
+        sock.write(
+          `PUT /api/brain/${SVC}/sink HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: ${body.length}\r\n` +
+            'Expect: 100-continue\r\nConnection: close\r\n\r\n',
+        );
+      });
+      sock.on('data', (d) => {
+        const first = text === '';
+        text += d;
+        if (first && text.startsWith('HTTP/1.1 100 ')) sock.write(body);
+      });
+      sock.on('end', () => resolve(text));
+      sock.on('error', () => resolve(text));
+    });
+  const refused = await talk('');
+  assert.match(refused, /^HTTP\/1\.1 401 /, 'no 100 Continue for a request that is refused');
+  const ok = await talk(`Authorization: Bearer ${admin}\r\n`);
+  assert.match(ok, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+  assert.match(ok, /"bytes":200000/);
+});
