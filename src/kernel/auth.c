@@ -489,8 +489,8 @@ static const char *check_claims(const auth_config_t *cfg, const json_t *p, int64
     return NULL;
 }
 
-int auth_verify(const auth_config_t *cfg, const char *token, size_t len, int64_t now,
-                auth_ctx_t *out, const char **why)
+static int verify_uncached(const auth_config_t *cfg, const char *token, size_t len, int64_t now,
+                           auth_ctx_t *out, const char **why)
 {
     memset(out, 0, sizeof *out);
     if (!secret_ok(cfg)) {
@@ -542,6 +542,68 @@ int auth_verify(const auth_config_t *cfg, const char *token, size_t len, int64_t
     if (bad) return reject(out, why, bad);
     if (why) *why = NULL;
     return 0;
+}
+
+/* ---- a per-thread cache of verified tokens -------------------------------
+ * Verification is a function of (settings, token, time) alone, and only
+ * "exp" and "nbf" depend on the time (a token valid at one moment stays
+ * valid until it expires). So the claims of recently verified tokens are kept per thread under
+ * a BLAKE2b-256 hash of the settings and the token, and reused until they
+ * expire: an API client sends the same bearer token request after request,
+ * and parsing two JSON objects per request was most of the gateway's token
+ * cost. A different token (or settings) cannot match an entry short of a
+ * hash collision; failures are never cached. */
+#define VCACHE_SLOTS 64
+
+typedef struct vcache {
+    unsigned char h[32];
+    int64_t from, until; /* reused for from <= now < until (exp + leeway); 0 = empty */
+    auth_ctx_t ctx;
+} vcache_t;
+
+static _Thread_local vcache_t vcache[VCACHE_SLOTS];
+
+static void vcache_key(const auth_config_t *cfg, const char *token, size_t len,
+                       unsigned char h[32])
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    crypto_generichash_update(&st, cfg->secret, cfg->secret_len);
+    const char *strs[] = {cfg->issuer ? cfg->issuer : "", cfg->audience ? cfg->audience : ""};
+    for (size_t i = 0; i < 2; i++) /* with their NULs, so "ab"+"c" differs from "a"+"bc" */
+        crypto_generichash_update(&st, (const unsigned char *)strs[i], strlen(strs[i]) + 1);
+    int leeway = leeway_of(cfg);
+    crypto_generichash_update(&st, (const unsigned char *)&leeway, sizeof leeway);
+    crypto_generichash_update(&st, (const unsigned char *)&cfg->es256_nkeys,
+                              sizeof cfg->es256_nkeys);
+    for (size_t i = 0; i < cfg->es256_nkeys; i++) /* keys are immutable: their identity */
+        crypto_generichash_update(&st, (const unsigned char *)&cfg->es256_keys[i],
+                                  sizeof cfg->es256_keys[i]);
+    crypto_generichash_update(&st, (const unsigned char *)token, len);
+    crypto_generichash_final(&st, h, 32);
+}
+
+int auth_verify(const auth_config_t *cfg, const char *token, size_t len, int64_t now,
+                auth_ctx_t *out, const char **why)
+{
+    if (!secret_ok(cfg) || token == NULL || len == 0 || len > AUTH_MAX_TOKEN_LEN)
+        return verify_uncached(cfg, token, len, now, out, why);
+    unsigned char h[32];
+    vcache_key(cfg, token, len, h);
+    vcache_t *e = &vcache[(h[0] | (unsigned)h[1] << 8) % VCACHE_SLOTS];
+    if (e->until > now && e->from <= now && sodium_memcmp(e->h, h, sizeof h) == 0) {
+        *out = e->ctx;
+        if (why) *why = NULL;
+        return 0;
+    }
+    int rc = verify_uncached(cfg, token, len, now, out, why);
+    if (rc == 0) {
+        memcpy(e->h, h, sizeof h);
+        e->from = now; /* earlier times may be before "nbf" */
+        e->until = add_sat(out->exp, leeway_of(cfg));
+        e->ctx = *out;
+    }
+    return rc;
 }
 
 int auth_verify_bearer(const auth_config_t *cfg, const char *authz, size_t len, int64_t now,
