@@ -41,7 +41,13 @@ typedef struct uconn {
     int64_t idle_since_ms;
 } uconn_t;
 
-/* The idle connections of one service on one I/O thread. */
+typedef struct budget {
+    int64_t window_start;
+    double req_cur, req_prev, ret_cur, ret_prev;
+} budget_t;
+
+/* The idle connections of one service on one I/O thread, and its share of
+ * the service's retry budget. */
 struct upool {
     upool_t *next;
     const gw_upstream_stats_t *key; /* the service */
@@ -49,6 +55,7 @@ struct upool {
     int port;
     uconn_t *idle; /* most recently used first */
     int nidle;
+    budget_t budget;
 };
 
 /* Pools are per I/O thread: only that thread's loop touches them. */
@@ -104,53 +111,52 @@ struct proxy {
     size_t head_len;      /* bytes of the response head at the start of in */
 };
 
-/* --- the retry budget --- */
+/* --- the retry budget ---
+ * Kept per pool, i.e. per service and I/O thread, so counting a request
+ * takes no lock: when every thread's retries stay within GW_RETRY_RATIO of
+ * its requests, so do the service's. A two-bucket sliding window, like the
+ * rate limit. */
 
-void gw_upstream_stats_init(gw_upstream_stats_t *st)
-{
-    memset(st, 0, sizeof *st);
-    pthread_mutex_init(&st->mu, NULL);
-}
+void gw_upstream_stats_init(gw_upstream_stats_t *st) { memset(st, 0, sizeof *st); }
 
-void gw_upstream_stats_destroy(gw_upstream_stats_t *st) { pthread_mutex_destroy(&st->mu); }
+void gw_upstream_stats_destroy(gw_upstream_stats_t *st) { (void)st; }
 
-/* budget_roll: moves the two-bucket window to now (caller holds mu). */
-static double budget_roll(gw_upstream_stats_t *st, int64_t now, double *req, double *ret)
+/* budget_roll: the window moved to now; the weighted counts in it. */
+static void budget_roll(budget_t *b, int64_t now, double *req, double *ret)
 {
     int64_t ws = now - now % GW_RETRY_WINDOW_MS;
-    if (ws != st->window_start) {
-        bool next = ws - st->window_start == GW_RETRY_WINDOW_MS;
-        st->req_prev = next ? st->req_cur : 0;
-        st->ret_prev = next ? st->ret_cur : 0;
-        st->req_cur = st->ret_cur = 0;
-        st->window_start = ws;
+    if (ws != b->window_start) {
+        bool next = ws - b->window_start == GW_RETRY_WINDOW_MS;
+        b->req_prev = next ? b->req_cur : 0;
+        b->ret_prev = next ? b->ret_cur : 0;
+        b->req_cur = b->ret_cur = 0;
+        b->window_start = ws;
     }
     /* the share of the previous window still inside the sliding window */
     double w = (double)(GW_RETRY_WINDOW_MS - (now - ws)) / GW_RETRY_WINDOW_MS;
-    *req = st->req_prev * w + st->req_cur;
-    *ret = st->ret_prev * w + st->ret_cur;
-    return w;
+    *req = b->req_prev * w + b->req_cur;
+    *ret = b->ret_prev * w + b->ret_cur;
 }
 
-static void budget_request(gw_upstream_stats_t *st)
+static void budget_request(budget_t *b)
 {
     double req, ret;
-    pthread_mutex_lock(&st->mu);
-    budget_roll(st, clock_now_ms(), &req, &ret);
-    st->req_cur += 1;
-    pthread_mutex_unlock(&st->mu);
+    budget_roll(b, clock_now_ms(), &req, &ret);
+    b->req_cur += 1;
 }
 
 /* budget_take_retry: may one more retry go out? Retries stay at most
- * GW_RETRY_RATIO of the requests in the window, counting this one. */
-static bool budget_take_retry(gw_upstream_stats_t *st)
+ * GW_RETRY_RATIO of the requests in the window, counting this one. No pool
+ * (the loop is shutting down): no retry. */
+static bool budget_take_retry(upool_t *pl, gw_upstream_stats_t *st)
 {
-    double req, ret;
-    pthread_mutex_lock(&st->mu);
-    budget_roll(st, clock_now_ms(), &req, &ret);
-    bool ok = ret + 1 <= req * GW_RETRY_RATIO + 1e-9;
-    if (ok) st->ret_cur += 1;
-    pthread_mutex_unlock(&st->mu);
+    bool ok = false;
+    if (pl) {
+        double req, ret;
+        budget_roll(&pl->budget, clock_now_ms(), &req, &ret);
+        ok = ret + 1 <= req * GW_RETRY_RATIO + 1e-9;
+        if (ok) pl->budget.ret_cur += 1;
+    }
     if (ok)
         atomic_fetch_add(&st->retries, 1);
     else
@@ -450,7 +456,7 @@ static void start_connect(proxy_t *x);
 static void retry_or_fail(proxy_t *x, bool eligible, const char *fmt, const char *detail)
 {
     if (x->finished) return;
-    if (eligible && x->idempotent && !x->retried && x->have_addr && budget_take_retry(x->stats)) {
+    if (eligible && x->idempotent && !x->retried && x->have_addr && budget_take_retry(x->pool, x->stats)) {
         x->retried = true;
         log_kv(LOG_INFO, "retrying upstream request on a new connection", "error", detail,
                "request_id", x->req->request_id, NULL);
@@ -1138,8 +1144,8 @@ int gw_proxy_start(uv_loop_t *loop, const gw_proxy_req_t *p, http_req_t *req, ht
     build_request(x, p, req);
     uv_timer_init(loop, &x->timer);
     x->timer.data = x->gai.data = x;
-    budget_request(x->stats);
     x->pool = tl_closed ? NULL : pool_of(p);
+    if (x->pool) budget_request(&x->pool->budget);
     uconn_t *u = x->pool ? pool_take(x->pool) : NULL;
     if (u) {
         u->x = x;

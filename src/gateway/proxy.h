@@ -6,29 +6,34 @@
  * loop, so it needs no lock). An idempotent request (GET, HEAD, PUT,
  * DELETE) whose connection could not be opened, or whose reused connection
  * was closed or reset before any response byte (the upstream dropped an idle
- * connection), is sent once more on a fresh connection — if the service's
- * retry budget allows: retries may be at most GW_RETRY_RATIO of the
- * service's requests over a sliding GW_RETRY_WINDOW_MS, so an outage is
- * never multiplied by retries. POST and PATCH are never retried.
+ * connection), is sent once more on a fresh connection — if the retry
+ * budget allows: retries may be at most GW_RETRY_RATIO of the requests over
+ * a sliding GW_RETRY_WINDOW_MS (counted per service and I/O thread, so the
+ * service as a whole stays within it too), so an outage is never multiplied
+ * by retries. POST and PATCH, and requests whose body was streamed, are
+ * never retried.
  *
- * The request body is the one the kernel read (up to BIZOSAAS_MAX_BODY_BYTES);
- * the response is collected up to GW_PROXY_MAX_RESPONSE and then handed
- * back. Hop-by-hop headers are dropped both ways; the client's X-Tenant-ID,
- * X-User-ID, X-Request-ID and X-Forwarded-* are replaced by the gateway's
- * own. A connect timeout or a response timeout is 504; a refused, reset or
- * garbled upstream is 502 — always a JSON error, and the client connection
- * stays usable. */
+ * Bodies: a request body the kernel streams (http.h, "streaming") is fed to
+ * the upstream as it arrives; a response that is chunked, close-delimited or
+ * larger than 64 KiB is relayed to the client as it arrives; smaller ones
+ * are collected and handed back in res. At most ~256 KiB is queued in either
+ * direction before the sending side is paused. Hop-by-hop headers are
+ * dropped both ways; the client's X-Tenant-ID, X-User-ID, X-Request-ID and
+ * X-Forwarded-* are replaced by the gateway's own. A connect timeout, or no
+ * progress for the response timeout, is 504; a refused, reset or garbled
+ * upstream is 502 — always a JSON error while nothing was sent to the
+ * client (afterwards the client connection is closed: the body is cut
+ * short), and the client connection stays usable. */
 #ifndef BZ_GW_PROXY_H
 #define BZ_GW_PROXY_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <uv.h>
 
 #include "http.h"
 
-#define GW_PROXY_MAX_RESPONSE (64u << 20) /* bytes of an upstream response */
+#define GW_PROXY_MAX_RESPONSE (64u << 20) /* bytes of a collected (not streamed) response */
 #define GW_PROXY_MAX_HEAD 65536           /* bytes of an upstream response head */
 
 typedef struct gw_upstream {
@@ -44,15 +49,12 @@ const char *gw_upstream_parse(const char *url, gw_upstream_t *out);
 #define GW_RETRY_WINDOW_MS 10000  /* the retry budget's sliding window */
 #define GW_POOL_IDLE_MAX_MS 60000 /* an idle upstream connection older than this is closed */
 
-/* Per-service upstream counters and the retry budget. Owned by the service
+/* Per-service upstream counters. Owned by the service
  * (lives until gw_stop); updated from every I/O thread. */
 typedef struct gw_upstream_stats {
     _Atomic int64_t open, idle;           /* connections now: all, and idle in pools */
     _Atomic uint64_t connects, reused;    /* connections opened; requests on a reused one */
     _Atomic uint64_t retries, budget_exhausted; /* retries sent; retries refused by the budget */
-    pthread_mutex_t mu;                   /* the budget's two-bucket sliding window */
-    int64_t window_start;
-    double req_cur, req_prev, ret_cur, ret_prev;
 } gw_upstream_stats_t;
 
 void gw_upstream_stats_init(gw_upstream_stats_t *st);

@@ -1,4 +1,5 @@
-/* ratelimit.c — two-bucket sliding windows in a mutex-protected hash table. */
+/* ratelimit.c — two-bucket sliding windows in a hash table whose buckets
+ * are guarded by striped mutexes (I/O threads seldom wait on each other). */
 #include "ratelimit.h"
 
 #include <pthread.h>
@@ -8,6 +9,7 @@
 #include "alloc.h"
 
 #define RL_BUCKETS 4096
+#define RL_STRIPES 64 /* bucket b is guarded by mu[b % RL_STRIPES] */
 
 typedef struct rl_entry {
     struct rl_entry *next;
@@ -17,14 +19,14 @@ typedef struct rl_entry {
 } rl_entry_t;
 
 struct gw_ratelimit {
-    pthread_mutex_t mu;
+    pthread_mutex_t mu[RL_STRIPES];
     rl_entry_t *buckets[RL_BUCKETS];
 };
 
 gw_ratelimit_t *gw_rl_new(void)
 {
     gw_ratelimit_t *rl = xcalloc(1, sizeof *rl);
-    pthread_mutex_init(&rl->mu, NULL);
+    for (int i = 0; i < RL_STRIPES; i++) pthread_mutex_init(&rl->mu[i], NULL);
     return rl;
 }
 
@@ -39,7 +41,7 @@ void gw_rl_free(gw_ratelimit_t *rl)
             e = n;
         }
     }
-    pthread_mutex_destroy(&rl->mu);
+    for (int i = 0; i < RL_STRIPES; i++) pthread_mutex_destroy(&rl->mu[i]);
     free(rl);
 }
 
@@ -83,7 +85,8 @@ gw_rl_result_t gw_rl_hit(gw_ratelimit_t *rl, const char *key, int64_t limit, int
 {
     gw_rl_result_t r;
     unsigned b = hash(key) % RL_BUCKETS;
-    pthread_mutex_lock(&rl->mu);
+    pthread_mutex_t *mu = &rl->mu[b % RL_STRIPES];
+    pthread_mutex_lock(mu);
     int64_t ws = now - now % window_ms;
     /* Find the key; on the way drop entries idle for two windows, so keys
      * (client IPs) cannot grow the table without bound. */
@@ -117,6 +120,6 @@ gw_rl_result_t gw_rl_hit(gw_ratelimit_t *rl, const char *key, int64_t limit, int
     }
     r = gw_rl_decide(e->cur, e->prev, now - ws, limit, window_ms);
     if (r.allowed) e->cur++;
-    pthread_mutex_unlock(&rl->mu);
+    pthread_mutex_unlock(mu);
     return r;
 }
