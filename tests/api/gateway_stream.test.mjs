@@ -89,9 +89,10 @@ function startUpstream(port) {
       return;
     }
     if (url.pathname === '/source') {
+      const size = Number(url.searchParams.get('size') ?? SIZE);
       res.setHeader('Content-Type', 'application/octet-stream');
-      if (url.searchParams.get('chunked') !== '1') res.setHeader('Content-Length', String(SIZE));
-      source(SIZE).pipe(res);
+      if (url.searchParams.get('chunked') !== '1') res.setHeader('Content-Length', String(size));
+      source(size).pipe(res);
       return;
     }
     if (url.pathname === '/die') {
@@ -298,4 +299,24 @@ test('Expect: 100-continue on a streamed upload: asked for only once the request
   const ok = await talk(`Authorization: Bearer ${admin}\r\n`);
   assert.match(ok, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
   assert.match(ok, /"bytes":200000/);
+});
+
+test('an HTTP/1.0 client gets a chunked upstream answer delimited by the close', async () => {
+  const size = 300000;
+  const raw = await new Promise((resolve) => {
+    const parts = [];
+    const sock = net.connect(srv.port, '127.0.0.1', () =>
+      sock.write(`GET /api/brain/${SVC}/source?chunked=1&size=${size} HTTP/1.0\r\nAuthorization: Bearer ${admin}\r\n\r\n`),
+    );
+    sock.on('data', (d) => parts.push(d));
+    sock.on('end', () => resolve(Buffer.concat(parts)));
+    sock.on('error', () => resolve(Buffer.concat(parts)));
+  });
+  const end = raw.indexOf('\r\n\r\n');
+  const head = raw.subarray(0, end).toString('latin1');
+  assert.match(head, /^HTTP\/1\.0 200 /);
+  assert.doesNotMatch(head, /transfer-encoding/i, 'no chunks for HTTP/1.0');
+  assert.doesNotMatch(head, /content-length/i);
+  assert.match(head, /\r\nConnection: close/i);
+  assert.equal(raw.length - end - 4, size);
 });
