@@ -1,4 +1,5 @@
-/* ratelimit.c — two-bucket sliding windows in a mutex-protected hash table. */
+/* ratelimit.c — two-bucket sliding windows in a hash table whose buckets
+ * are guarded by striped mutexes (I/O threads seldom wait on each other). */
 #include "ratelimit.h"
 
 #include <pthread.h>
@@ -8,6 +9,7 @@
 #include "alloc.h"
 
 #define RL_BUCKETS 4096
+#define RL_STRIPES 64 /* bucket b is guarded by mu[b % RL_STRIPES] */
 
 typedef struct rl_entry {
     struct rl_entry *next;
@@ -17,14 +19,14 @@ typedef struct rl_entry {
 } rl_entry_t;
 
 struct gw_ratelimit {
-    pthread_mutex_t mu;
+    pthread_mutex_t mu[RL_STRIPES];
     rl_entry_t *buckets[RL_BUCKETS];
 };
 
 gw_ratelimit_t *gw_rl_new(void)
 {
     gw_ratelimit_t *rl = xcalloc(1, sizeof *rl);
-    pthread_mutex_init(&rl->mu, NULL);
+    for (int i = 0; i < RL_STRIPES; i++) pthread_mutex_init(&rl->mu[i], NULL);
     return rl;
 }
 
@@ -39,7 +41,7 @@ void gw_rl_free(gw_ratelimit_t *rl)
             e = n;
         }
     }
-    pthread_mutex_destroy(&rl->mu);
+    for (int i = 0; i < RL_STRIPES; i++) pthread_mutex_destroy(&rl->mu[i]);
     free(rl);
 }
 
@@ -50,12 +52,41 @@ static unsigned hash(const char *s)
     return h;
 }
 
+gw_rl_result_t gw_rl_decide(int64_t cur, int64_t prev, int64_t elapsed, int64_t limit,
+                            int64_t window_ms)
+{
+    gw_rl_result_t r = {.limit = limit};
+    /* weight of the previous window still inside the sliding window */
+    double weight = (double)(window_ms - elapsed) / (double)window_ms;
+    double used = (double)prev * weight + (double)cur;
+    r.reset_s = (window_ms - elapsed + 999) / 1000;
+    if (used + 1 > (double)limit) {
+        r.allowed = false;
+        r.remaining = 0;
+        /* time until the previous window's weight has decayed enough */
+        int64_t wait_ms = window_ms - elapsed;
+        if (prev > 0 && (double)cur + 1 <= (double)limit) {
+            double need = ((double)limit - 1 - (double)cur) / (double)prev; /* weight to reach */
+            int64_t at = (int64_t)((1.0 - need) * (double)window_ms);        /* elapsed at which */
+            if (at > elapsed) wait_ms = at - elapsed;
+        }
+        r.retry_after_s = (wait_ms + 999) / 1000;
+        if (r.retry_after_s < 1) r.retry_after_s = 1;
+    } else {
+        r.allowed = true;
+        double left = (double)limit - used - 1;
+        r.remaining = left > 0 ? (int64_t)left : 0;
+    }
+    return r;
+}
+
 gw_rl_result_t gw_rl_hit(gw_ratelimit_t *rl, const char *key, int64_t limit, int64_t window_ms,
                          int64_t now)
 {
-    gw_rl_result_t r = {.limit = limit};
+    gw_rl_result_t r;
     unsigned b = hash(key) % RL_BUCKETS;
-    pthread_mutex_lock(&rl->mu);
+    pthread_mutex_t *mu = &rl->mu[b % RL_STRIPES];
+    pthread_mutex_lock(mu);
     int64_t ws = now - now % window_ms;
     /* Find the key; on the way drop entries idle for two windows, so keys
      * (client IPs) cannot grow the table without bound. */
@@ -87,29 +118,8 @@ gw_rl_result_t gw_rl_hit(gw_ratelimit_t *rl, const char *key, int64_t limit, int
         e->cur = 0;
         e->window_start = ws;
     }
-    int64_t elapsed = now - ws;
-    /* weight of the previous window still inside the sliding window */
-    double weight = (double)(window_ms - elapsed) / (double)window_ms;
-    double used = (double)e->prev * weight + (double)e->cur;
-    r.reset_s = (window_ms - elapsed + 999) / 1000;
-    if (used + 1 > (double)limit) {
-        r.allowed = false;
-        r.remaining = 0;
-        /* time until the previous window's weight has decayed enough */
-        int64_t wait_ms = window_ms - elapsed;
-        if (e->prev > 0 && (double)e->cur + 1 <= (double)limit) {
-            double need = ((double)limit - 1 - (double)e->cur) / (double)e->prev; /* weight to reach */
-            int64_t at = (int64_t)((1.0 - need) * (double)window_ms);          /* elapsed at which */
-            if (at > elapsed) wait_ms = at - elapsed;
-        }
-        r.retry_after_s = (wait_ms + 999) / 1000;
-        if (r.retry_after_s < 1) r.retry_after_s = 1;
-    } else {
-        e->cur++;
-        r.allowed = true;
-        double left = (double)limit - used - 1;
-        r.remaining = left > 0 ? (int64_t)left : 0;
-    }
-    pthread_mutex_unlock(&rl->mu);
+    r = gw_rl_decide(e->cur, e->prev, now - ws, limit, window_ms);
+    if (r.allowed) e->cur++;
+    pthread_mutex_unlock(mu);
     return r;
 }

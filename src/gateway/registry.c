@@ -42,6 +42,7 @@ struct gw_service {
     gw_breaker_t breaker;
     uint64_t requests, ok, client_errors, server_errors, rejected_breaker, rejected_rate;
     uint64_t micros_total;
+    gw_upstream_stats_t upstream; /* pool use and the retry budget (HTTP targets) */
     /* active health checks (HTTP upstreams) */
     int64_t next_check_ms;
     bool checked, last_check_ok;
@@ -186,7 +187,13 @@ int gw_admit(gw_service_t *s, const char *key, http_res_t *res)
     }
     char rlkey[256];
     snprintf(rlkey, sizeof rlkey, "%s|%s", s->name, key);
-    gw_rl_result_t r = gw_rl_hit(g_rl, rlkey, s->rate_limit_per_min, RL_WINDOW_MS, now);
+    gw_rl_result_t r;
+    /* shared by every process through Redis when configured; while Redis
+     * cannot answer, this process's own window (fail-open to local limits) */
+    if (!g_cfg || !g_cfg->redis_url || !*g_cfg->redis_url ||
+        gw_rl_redis_hit(g_cfg->redis_url, g_cfg->ratelimit_redis_timeout_ms, rlkey,
+                        s->rate_limit_per_min, RL_WINDOW_MS, &r) < 0)
+        r = gw_rl_hit(g_rl, rlkey, s->rate_limit_per_min, RL_WINDOW_MS, now);
     char v[32];
     snprintf(v, sizeof v, "%lld", (long long)r.limit);
     http_set_header(res, "RateLimit-Limit", v);
@@ -333,6 +340,7 @@ static gw_service_t *add_locked(const svc_input_t *in, const struct builtin *b)
 {
     gw_service_t *s = xcalloc(1, sizeof *s);
     pthread_mutex_init(&s->mu, NULL);
+    gw_upstream_stats_init(&s->upstream);
     fill(s, in, b);
     /* the first active check comes one interval after registration, so a
      * check never races the first requests of a new service */
@@ -563,6 +571,7 @@ void gw_stop(void)
         gw_service_t *s = g_services;
         g_services = s->next;
         pthread_mutex_destroy(&s->mu);
+        gw_upstream_stats_destroy(&s->upstream);
         free(s);
     }
     pthread_rwlock_unlock(&g_lock);
@@ -777,11 +786,21 @@ static int ops_proxy(void *svc, void *loop, http_req_t *req, http_res_t *res,
         .response_timeout_ms = s->response_timeout_ms,
         .rest = rest,
         .client_addr = client,
+        .stats = &s->upstream,
+        .max_idle = g_cfg ? (int)g_cfg->upstream_keepalive : 0,
     };
     return gw_proxy_start(loop, &p, req, res, done, arg);
 }
 
-static const http_gateway_ops_t ops = {ops_resolve, ops_admit, ops_record, ops_proxy};
+static void ops_loop_closing(void *loop)
+{
+    (void)loop;
+    gw_proxy_loop_closing();
+    gw_rl_redis_close();
+}
+
+static const http_gateway_ops_t ops = {ops_resolve, ops_admit, ops_record, ops_proxy,
+                                       ops_loop_closing};
 
 /* prometheus: per-service series for GET /metrics. */
 static void prometheus(buf_t *out, void *arg)
@@ -810,8 +829,29 @@ static void prometheus(buf_t *out, void *arg)
                    s->name, (int)s->breaker.state, s->name,
                    (unsigned long long)s->breaker.activations);
         pthread_mutex_unlock(&s->mu);
+        if (s->mount[0]) continue; /* builtin: no upstream connections */
+        gw_upstream_stats_t *u = &s->upstream;
+        buf_printf(out,
+                   "gateway_upstream_connections{service=\"%s\",state=\"open\"} %lld\n"
+                   "gateway_upstream_connections{service=\"%s\",state=\"idle\"} %lld\n"
+                   "gateway_upstream_connects_total{service=\"%s\"} %llu\n"
+                   "gateway_upstream_reused_total{service=\"%s\"} %llu\n"
+                   "gateway_upstream_retries_total{service=\"%s\"} %llu\n"
+                   "gateway_upstream_retry_budget_exhausted_total{service=\"%s\"} %llu\n",
+                   s->name, (long long)atomic_load(&u->open), s->name,
+                   (long long)atomic_load(&u->idle), s->name,
+                   (unsigned long long)atomic_load(&u->connects), s->name,
+                   (unsigned long long)atomic_load(&u->reused), s->name,
+                   (unsigned long long)atomic_load(&u->retries), s->name,
+                   (unsigned long long)atomic_load(&u->budget_exhausted));
     }
     pthread_rwlock_unlock(&g_lock);
+    buf_printf(out,
+               "# HELP gateway_ratelimit_redis_failures_total Rate-limit checks Redis could not "
+               "answer (answered by the process's own window).\n"
+               "# TYPE gateway_ratelimit_redis_failures_total counter\n"
+               "gateway_ratelimit_redis_failures_total %llu\n",
+               (unsigned long long)gw_rl_redis_failures());
 }
 
 /* health_services: each service's status for GET /health: healthy while its

@@ -52,6 +52,8 @@ typedef struct config {
         cms_page_cache_entries, cms_form_rate_per_min; /* cms: uploads, scheduling, site */
     char *web_root;             /* web portals: directory served (empty = found automatically) */
     int64_t web_cache_max_bytes; /* web portals: files held in memory, all together */
+    int64_t upstream_keepalive; /* gateway: idle upstream connections per service per I/O thread */
+    int64_t ratelimit_redis_timeout_ms; /* gateway: shared rate limits through redis_url */
     /* [service.NAME] sections of the INI file, as given (the gateway
      * validates the values at start-up; config validates the keys) */
     struct config_service *services;

@@ -7,6 +7,12 @@
  * handler, further pipelined bytes wait in c->in (reading pauses when too
  * many are buffered), which answers pipelined requests in order for free.
  *
+ * Gateway requests to an HTTP upstream with a chunked or large body are the
+ * exception (CS_STREAM): they are dispatched right after the head, and the
+ * body is decoded and fed to the proxy's sink as it arrives, paused and
+ * resumed by the proxy (backpressure), so memory stays bounded whatever the
+ * body's size; see http.h "streaming" and stream_*() below.
+ *
  * Closing after an error uses a lingering close (shutdown the write side,
  * discard input for a moment) so the client reads our response instead of a
  * reset. Memory of a connection is freed only when both libuv handles are
@@ -22,6 +28,9 @@
 #include "server_internal.h"
 
 #define LINGER_MS 2000
+/* Bodies above this (or chunked) for an HTTP upstream are streamed; smaller
+ * ones are read first, so that an idempotent request can be retried. */
+#define STREAM_MIN_BYTES 65536
 #define CONTINUE_100 "HTTP/1.1 100 Continue\r\n\r\n"
 
 static void process(conn_t *c);
@@ -60,6 +69,8 @@ static void timer_set(conn_t *c, uint64_t ms, uv_timer_cb cb)
 void loop_maybe_finish(io_loop_t *l)
 {
     if (!l->stopping || l->conns || l->inflight) return;
+    /* the gateway's idle upstream connections would keep the loop running */
+    if (!uv_is_closing((uv_handle_t *)&l->wakeup)) dispatch_loop_closing(l);
     if (!uv_is_closing((uv_handle_t *)&l->wakeup)) uv_close((uv_handle_t *)&l->wakeup, NULL);
     if (!uv_is_closing((uv_handle_t *)&l->deadline)) uv_close((uv_handle_t *)&l->deadline, NULL);
 }
@@ -78,9 +89,12 @@ static void on_handle_closed(uv_handle_t *h)
     loop_maybe_finish(l);
 }
 
+static void stream_end(conn_t *c, bool complete);
+
 static void conn_close(conn_t *c)
 {
     if (c->state == CS_CLOSED) return;
+    if (c->state == CS_STREAM) stream_end(c, false); /* the proxy stops waiting for the body */
     c->state = CS_CLOSED;
     io_loop_t *l = c->loop;
     if (c->prev)
@@ -98,16 +112,32 @@ static void conn_close(conn_t *c)
 
 /* conn_finish_job: the job came back from the pool (on the loop thread). */
 static void write_response(conn_t *c);
+static bool finish_response(conn_t *c);
 
 void conn_finish_job(conn_t *c)
 {
     c->job_inflight = false;
     c->loop->inflight--;
+    c->sink = (http_body_sink_t){0};
     if (c->state == CS_CLOSED) {
         if (c->handles_open == 0) {
             c->handles_open = 1; /* reuse the free path */
             on_handle_closed((uv_handle_t *)&c->tcp);
         }
+        return;
+    }
+    if (c->state == CS_STREAM) {
+        /* answered before the whole body came: what is left of it cannot be
+         * told apart from a next request, so the connection ends here */
+        c->close_after = true;
+        c->state = CS_BUSY;
+        c->sink_paused = false;
+        uv_timer_stop(&c->timer);
+    }
+    if (c->res.streamed) { /* the proxy wrote the response itself */
+        if (c->res.stream_broken) c->close_after = true;
+        c->state = CS_WRITING;
+        if (finish_response(c)) process(c);
         return;
     }
     write_response(c);
@@ -248,6 +278,11 @@ static void on_timer(uv_timer_t *t)
     case CS_BODY:
         fail(c, ERR_REQUEST_TIMEOUT, "the request body was not received in time");
         return;
+    case CS_STREAM: /* the proxy may have answered already: just end it */
+        log_kv(LOG_WARN, "streamed request body not received in time", "remote", c->remote,
+               "request_id", c->req.request_id, NULL);
+        conn_close(c);
+        return;
     case CS_LINGER:
         conn_close(c);
         return;
@@ -312,6 +347,120 @@ static void send_continue(conn_t *c)
     conn_close(c);
 }
 
+/* --- streamed bodies (CS_STREAM) --- */
+
+/* stream_start: dispatches a request whose body is still to come. The
+ * gateway starts the proxy, which sets the sink; a refusal (401, 429, 503…)
+ * is answered at once and the connection closed, as its body is unread. */
+static void stream_start(conn_t *c)
+{
+    uv_timer_stop(&c->timer);
+    c->t_start_ns = mono_ns();
+    c->close_after = c->close_after || !c->head->keep_alive;
+    c->stream_left = c->head->chunked ? 0 : c->head->content_length;
+    c->sink_paused = false;
+    c->state = CS_STREAM;
+    if (dispatch_request(c)) {
+        c->state = CS_BUSY;
+        c->close_after = true;
+        write_response(c);
+        return;
+    }
+    c->job_inflight = true;
+    c->loop->inflight++;
+    /* only now that the upstream is to get it is the body asked for */
+    if (c->head->expect_continue && c->head->version_minor == 1 && c->in.n == 0) {
+        send_continue(c);
+        if (c->state == CS_CLOSED) return;
+    }
+    timer_set(c, (uint64_t)c->loop->srv->cfg->body_timeout_ms, on_timer);
+}
+
+static void stream_end(conn_t *c, bool complete)
+{
+    http_body_sink_t s = c->sink;
+    c->sink = (http_body_sink_t){0};
+    if (c->state == CS_STREAM) c->state = CS_BUSY;
+    uv_timer_stop(&c->timer);
+    if (s.end) s.end(s.arg, complete);
+}
+
+/* stream_feed: hands the body bytes in c->in to the sink until the body is
+ * complete, the input is used up, or the proxy paused us. */
+static void stream_feed(conn_t *c)
+{
+    const config_t *cfg = c->loop->srv->cfg;
+    while (c->state == CS_STREAM && !c->sink_paused && c->in.n) {
+        size_t len = c->in.n, out = 0;
+        bool done = false;
+        if (c->head->chunked) {
+            const char *why = NULL;
+            int rc = hp_chunked_decode(&c->chunked, c->in.p, &len, &out, UINT64_MAX,
+                                       &c->loop->srv->limits, &why);
+            if (rc < 0) {
+                log_kv(LOG_WARN, "malformed streamed body", "reason", why ? why : "-", "remote",
+                       c->remote, "request_id", c->req.request_id, NULL);
+                conn_close(c); /* the upstream has the start of it: nothing to answer */
+                return;
+            }
+            done = rc == 1;
+        } else {
+            len = out = c->in.n < c->stream_left ? c->in.n : (size_t)c->stream_left;
+            c->stream_left -= len;
+            done = c->stream_left == 0;
+        }
+        if (out && c->sink.data) c->sink.data(c->sink.arg, c->in.p, out);
+        buf_consume(&c->in, len);
+        if (done) {
+            stream_end(c, true);
+            return;
+        }
+    }
+    if (c->state == CS_STREAM && !c->sink_paused)
+        timer_set(c, (uint64_t)cfg->body_timeout_ms, on_timer);
+}
+
+void http_body_sink(http_req_t *req, const http_body_sink_t *sink)
+{
+    ((conn_t *)req->kernel)->sink = *sink;
+}
+
+/* http_body_pause: while paused the client is not read (and no body
+ * timeout runs: the upstream is the slow side); resuming feeds what is
+ * buffered already. Called by the proxy from its own callbacks. */
+void http_body_pause(http_req_t *req, bool pause)
+{
+    conn_t *c = req->kernel;
+    if (c->state != CS_STREAM || c->sink_paused == pause) return;
+    c->sink_paused = pause;
+    if (pause) {
+        uv_timer_stop(&c->timer);
+        if (c->reading) {
+            uv_read_stop((uv_stream_t *)&c->tcp);
+            c->reading = false;
+        }
+        return;
+    }
+    read_start(c);
+    stream_feed(c);
+}
+
+bool http_stream_head(http_req_t *req, http_res_t *res, int64_t length, buf_t *out)
+{
+    conn_t *c = req->kernel;
+    (void)res; /* always &c->res: the kernel serializes that one */
+    c->res.streamed = true;
+    c->res.stream_length = length;
+    /* an HTTP/1.0 client knows no chunks: the close ends the body */
+    if (length < 0 && c->head->version_minor == 0) c->close_after = true;
+    response_serialize(c, true);
+    buf_append(out, c->out.p, c->out.n);
+    buf_reset(&c->out);
+    return length < 0 && c->head->version_minor == 1;
+}
+
+void *http_stream_client(http_req_t *req) { return &((conn_t *)req->kernel)->tcp; }
+
 static void process(conn_t *c)
 {
     const config_t *cfg = c->loop->srv->cfg;
@@ -334,24 +483,36 @@ static void process(conn_t *c)
             rebase_head(c);
             buf_consume(&c->in, c->head->head_len);
             hp_head_t *h = c->head;
-            if (h->has_content_length && h->content_length > (uint64_t)cfg->max_body_bytes) {
+            bool has_body = h->chunked || (h->has_content_length && h->content_length > 0);
+            bool stream = has_body && (h->chunked || h->content_length > STREAM_MIN_BYTES) &&
+                          dispatch_streams_body(c);
+            if (!stream && h->has_content_length &&
+                h->content_length > (uint64_t)cfg->max_body_bytes) {
                 fail(c, ERR_TOO_LARGE, "the request body is larger than the limit");
                 return;
             }
-            bool has_body = h->chunked || (h->has_content_length && h->content_length > 0);
             if (!has_body) {
                 dispatch(c);
                 if (c->state != CS_HEAD) return;
                 continue;
             }
-            if (h->expect_continue && h->version_minor == 1 && c->in.n == 0) {
+            if (!stream && h->expect_continue && h->version_minor == 1 && c->in.n == 0) {
                 send_continue(c);
                 if (c->state == CS_CLOSED) return;
             }
             if (h->chunked) hp_chunked_init(&c->chunked);
-            c->state = CS_BODY;
-            buf_reset(&c->body);
-            timer_set(c, (uint64_t)cfg->body_timeout_ms, on_timer);
+            if (stream) {
+                stream_start(c);
+                if (c->state != CS_STREAM) return;
+            } else {
+                c->state = CS_BODY;
+                buf_reset(&c->body);
+                timer_set(c, (uint64_t)cfg->body_timeout_ms, on_timer);
+            }
+        }
+        if (c->state == CS_STREAM) {
+            stream_feed(c);
+            return;
         }
         if (c->state == CS_BODY) {
             hp_head_t *h = c->head;
@@ -422,6 +583,7 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
     switch (c->state) {
     case CS_HEAD:
     case CS_BODY:
+    case CS_STREAM:
         process(c);
         break;
     case CS_BUSY:

@@ -519,6 +519,10 @@ int dispatch_request(conn_t *c)
     req->remote_addr = c->remote;
     req->body_len = c->body.n;
     req->body = c->body.n ? arena_strndup(a, c->body.p, c->body.n) : "";
+    if (c->state == CS_STREAM) { /* the body follows, to the proxy (conn.c) */
+        req->body_streamed = true;
+        req->body_length = c->head->chunked ? -1 : (int64_t)c->head->content_length;
+    }
 
     const char *rid = http_header(req, "X-Request-ID");
     if (rid && id_request_id_ok(rid, strlen(rid))) {
@@ -553,6 +557,11 @@ int dispatch_request(conn_t *c)
         }
         req->gw = svc;
         if (rc == 1) return proxy_request(c, m.values[0], m.values[1]);
+        if (req->body_streamed) { /* the service changed since the head was read */
+            req->gw = NULL;
+            http_error(res, ERR_UNAVAILABLE, "service %s changed; retry", m.values[0]);
+            return 1;
+        }
         rc = router_match(c->loop->srv->router, h->method, str_of(to), a, &m, allow, sizeof allow);
         if (rc == 0 && (m.route->flags & RT_GATEWAY)) rc = ERR_NOT_FOUND; /* no loops */
         req->raw_path = to;
@@ -628,6 +637,24 @@ int dispatch_request(conn_t *c)
 void dispatch_gateway_record(conn_t *c, uint64_t micros)
 {
     if (g_gateway) g_gateway->record(c->req.gw, c->res.status, micros);
+}
+
+bool dispatch_streams_body(conn_t *c)
+{
+    if (!g_gateway) return false;
+    router_match_t m;
+    char allow[96];
+    const char *to = NULL;
+    void *svc = NULL;
+    return router_match(c->loop->srv->router, c->head->method, c->head->path, c->arena, &m, allow,
+                        sizeof allow) == 0 &&
+           (m.route->flags & RT_GATEWAY) &&
+           g_gateway->resolve(m.values[0], m.values[1], c->arena, &to, &svc) == 1;
+}
+
+void dispatch_loop_closing(io_loop_t *l)
+{
+    if (g_gateway && g_gateway->loop_closing) g_gateway->loop_closing(&l->loop);
 }
 
 void dispatch_reset(conn_t *c)

@@ -98,6 +98,8 @@ struct http_req {
                                 request hook (see http_set_request_hook) */
     db_t *db;        /* the worker's connection (NULL for RT_INLINE routes) */
     void *gw;        /* the gateway service the request came through, or NULL */
+    bool body_streamed;  /* the kernel did not read the body: see http_body_sink */
+    int64_t body_length; /* with body_streamed: its length, -1 when chunked */
     void *kernel;    /* private to the kernel */
 };
 
@@ -108,6 +110,10 @@ typedef struct http_res {
     const char *content_type; /* static or arena string; default application/json */
     const char *request_id;   /* for the error envelope */
     int err;                  /* the ERR_* code when http_error was used */
+    bool streamed;            /* the body was written to the client by the handler itself
+                                 (http_stream_head); the kernel writes nothing */
+    bool stream_broken;       /* a streamed body ended early: the connection is closed */
+    int64_t stream_length;    /* with streamed: Content-Length, or -1 for chunked */
     char ctype_buf[96];       /* storage for a content type copied from elsewhere */
 } http_res_t;
 
@@ -176,6 +182,10 @@ typedef struct http_gateway_ops {
      * Returns 0 when started, or an error already written into res. */
     int (*proxy)(void *svc, void *loop, http_req_t *req, http_res_t *res, const char *rest,
                  const char *client, void (*done)(void *), void *arg);
+    /* loop_closing: on an I/O thread whose loop is about to finish (no
+     * connection, no request left): release what proxy() keeps on that
+     * loop (idle upstream connections). */
+    void (*loop_closing)(void *loop);
 } http_gateway_ops_t;
 void http_set_gateway(const http_gateway_ops_t *ops);
 
@@ -195,6 +205,33 @@ int http_stream_write(http_req_t *req, const char *data, size_t len, int timeout
 /* http_stream_closing: true once the server is shutting down; a streaming
  * handler should end its stream and return. */
 bool http_stream_closing(const http_req_t *req);
+/* --- streaming (for the gateway's proxy, on the I/O thread; see conn.c) ---
+ * A chunked or large request body for a gateway route to an HTTP upstream
+ * is not read by the kernel: the request is dispatched after its head
+ * (req->body_streamed) and the decoded body is fed, as it arrives, to the
+ * sink the proxy sets while starting. No BIZOSAAS_MAX_BODY_BYTES applies.
+ * end(arg, true) follows the last byte; end(arg, false) means the client
+ * went away or sent a broken body. The proxy may pause the client
+ * (backpressure) and resume it. The sink is dropped when the proxy's done()
+ * runs; body bytes still unread then make the connection close after the
+ * response. */
+typedef struct http_body_sink {
+    void (*data)(void *arg, const char *p, size_t n);
+    void (*end)(void *arg, bool complete);
+    void *arg;
+} http_body_sink_t;
+void http_body_sink(http_req_t *req, const http_body_sink_t *sink);
+void http_body_pause(http_req_t *req, bool pause);
+/* http_stream_head: a response body written by the handler itself: appends
+ * res's status line and headers for req's connection to out, framed with
+ * Content-Length: length, or chunked when length < 0 (close-delimited for
+ * an HTTP/1.0 client), and marks res streamed. Returns true when the body
+ * must be sent in chunks. The handler then writes out and the body to
+ * http_stream_client(req) (a uv_stream_t *) with uv_write, keeps res until
+ * its writes completed, and sets res->stream_broken when the body could not
+ * be completed. res must be the response the kernel gave the handler. */
+bool http_stream_head(http_req_t *req, http_res_t *res, int64_t length, buf_t *out);
+void *http_stream_client(http_req_t *req);
 
 /* --- response lifecycle (kernel) --- */
 void http_res_init(http_res_t *res);

@@ -293,8 +293,15 @@ void response_serialize(conn_t *c, bool head_only)
     buf_append_str(o, http_date());
     APPEND_LIT(o, "\r\nContent-Type: ");
     buf_append_str(o, res->content_type ? res->content_type : "application/json");
-    APPEND_LIT(o, "\r\nContent-Length: ");
-    append_uint(o, res->body.n);
+    if (!res->streamed) {
+        APPEND_LIT(o, "\r\nContent-Length: ");
+        append_uint(o, res->body.n);
+    } else if (res->stream_length >= 0) { /* the body follows, written by the handler */
+        APPEND_LIT(o, "\r\nContent-Length: ");
+        append_uint(o, (size_t)res->stream_length);
+    } else if (minor == 1) {
+        APPEND_LIT(o, "\r\nTransfer-Encoding: chunked");
+    } /* else HTTP/1.0, unknown length: delimited by the close (close_after is set) */
     APPEND_LIT(o, "\r\nX-Request-ID: ");
     buf_append_str(o, c->req.request_id ? c->req.request_id : "-");
     APPEND_LIT(o, "\r\nX-Content-Type-Options: nosniff\r\n");
@@ -304,5 +311,5 @@ void response_serialize(conn_t *c, bool head_only)
         APPEND_LIT(o, "Connection: keep-alive\r\n");
     if (res->headers.n) buf_append(o, res->headers.p, res->headers.n);
     APPEND_LIT(o, "\r\n");
-    if (!head_only && res->body.n) buf_append(o, res->body.p, res->body.n);
+    if (!head_only && !res->streamed && res->body.n) buf_append(o, res->body.p, res->body.n);
 }

@@ -68,6 +68,7 @@ struct io_loop {
 enum conn_state {
     CS_HEAD,     /* reading a request head */
     CS_BODY,     /* reading its body */
+    CS_STREAM,   /* a gateway request running while its body is fed to the proxy */
     CS_BUSY,     /* handler running; further bytes are buffered */
     CS_WRITING,  /* response being written */
     CS_LINGER,   /* response sent, closing: read and discard briefly */
@@ -93,6 +94,10 @@ struct conn {
     hp_head_t *head; /* arena copy */
     hp_chunked_t chunked;
     buf_t body;
+    /* a streamed body (CS_STREAM, see http.h): where it goes, what is left */
+    http_body_sink_t sink;
+    uint64_t stream_left; /* Content-Length bytes not yet fed */
+    bool sink_paused;
     uint64_t t_start_ns;
     http_req_t req;
     http_res_t res;
@@ -120,6 +125,11 @@ int dispatch_request(conn_t *c);
 void dispatch_reset(conn_t *c);
 /* dispatch_gateway_record: reports the outcome of a gateway request. */
 void dispatch_gateway_record(conn_t *c, uint64_t micros);
+/* dispatch_streams_body: does the request whose head is in c go to an HTTP
+ * upstream of the gateway (so its body is streamed, not read)? */
+bool dispatch_streams_body(conn_t *c);
+/* dispatch_loop_closing: the gateway lets go of what it keeps on loop l. */
+void dispatch_loop_closing(io_loop_t *l);
 
 /* stream.c: RT_STREAM's socket duplicate (loop thread / the job's worker) */
 void stream_acquire(conn_t *c);

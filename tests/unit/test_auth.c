@@ -288,6 +288,34 @@ static void test_nbf(void **state)
                           "nbf not an integer");
 }
 
+/* Verified tokens are cached per thread (auth.c): the cache must never
+ * change an answer — not for an earlier time (before nbf), a later one
+ * (after exp), other settings, or a token differing in one byte. */
+static void test_verify_cache_is_invisible(void **state)
+{
+    (void)state;
+    auth_config_t cfg = cfg_default();
+    char *tok = mint("{\"sub\":\"u\",\"tenant_id\":\"t\",\"roles\":[\"client\"],"
+                     "\"exp\":1700003600,\"nbf\":1700000010}");
+    auth_ctx_t a, b;
+    const char *why;
+    assert_int_equal(check(&cfg, tok, NOW + 10, &a, &why), 0);
+    assert_int_equal(check(&cfg, tok, NOW + 11, &b, &why), 0); /* from the cache */
+    assert_memory_equal(&a, &b, sizeof a);
+    expect_reject(&cfg, tok, NOW + 9, "not yet valid"); /* earlier than when it was cached */
+    expect_reject(&cfg, tok, NOW + 3600, "expired");
+    cfg.issuer = "someone-else";
+    expect_reject(&cfg, tok, NOW + 10, "wrong issuer");
+    cfg = cfg_default();
+    char *other = strdup(tok);
+    other[strlen(other) - 1] ^= 1; /* last signature character */
+    const char *w = NULL;
+    auth_ctx_t c;
+    assert_int_equal(check(&cfg, other, NOW + 10, &c, &w), ERR_UNAUTHORIZED);
+    free(other);
+    free(tok);
+}
+
 /* ---- tampering and algorithms ------------------------------------------- */
 
 static void test_tampered_payload(void **state)
@@ -1070,6 +1098,7 @@ int main(void)
         cmocka_unit_test(test_sign_with_issuer_audience),
         cmocka_unit_test(test_expiry_and_leeway),
         cmocka_unit_test(test_nbf),
+        cmocka_unit_test(test_verify_cache_is_invisible),
         cmocka_unit_test(test_tampered_payload),
         cmocka_unit_test(test_tampered_signature),
         cmocka_unit_test(test_wrong_secret),
