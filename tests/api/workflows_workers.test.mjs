@@ -13,7 +13,7 @@ import { after, test } from 'node:test';
 
 import { show } from './lib/expect.mjs';
 import { tenantToken } from './lib/jwt.mjs';
-import { BIN, TEST_JWT_SECRET, baseEnv, isPostgres, request, startServer, tempDir, testDb } from './lib/server.mjs';
+import { BIN, TEST_JWT_SECRET, baseEnv, isPostgres, request, runCli, startServer, tempDir, testDb } from './lib/server.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const schemas = [];
@@ -213,4 +213,16 @@ test('SIGTERM while a step runs and a progress stream is open: the stream ends, 
   assert.equal(after1.steps[0].history[0].status, 'interrupted');
   assert.equal(after1.steps[0].max_attempts, 4); // the given-back attempt does not count
   assert.equal(after1.output, null);
+});
+
+test('bizosaas worker refuses to run without workers or with pending migrations', async () => {
+  const none = await runCli(['worker'], { env: { BIZOSAAS_WORKFLOW_WORKERS: 0, BIZOSAAS_JWT_SECRET: TEST_JWT_SECRET } });
+  assert.equal(none.code, 2, none.stderr);
+  assert.match(none.stderr, /BIZOSAAS_WORKFLOW_WORKERS must be at least 1/);
+  if (isPostgres()) {
+    const db = privateDb(); // an empty schema: every migration pending
+    const r = await runCli(['worker'], { env: { BIZOSAAS_DATABASE_URL: db, BIZOSAAS_JWT_SECRET: TEST_JWT_SECRET } });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /migration\(s\) pending/);
+  }
 });
