@@ -226,3 +226,31 @@ test('bizosaas worker refuses to run without workers or with pending migrations'
     assert.match(r.stderr, /migration\(s\) pending/);
   }
 });
+
+test('event streams are capped (each holds a request worker): one more is 503 with Retry-After', async () => {
+  const s = await startServer({ env: { BIZOSAAS_WORKFLOW_SSE_MAX: 1, BIZOSAAS_WORKFLOW_TEST_DEFS: 'true' } });
+  servers.push(s);
+  const tok = tenantToken(`t-${crypto.randomUUID()}`);
+  const run = await request(s, 'POST', '/api/v1/workflows/test.approval/runs', { token: tok, body: {} });
+  assert.equal(run.status, 201, show(run));
+  const ctl = new AbortController();
+  const first = await fetch(`${s.url}/api/v1/workflows/runs/${run.json.id}/events`, { headers: { authorization: `Bearer ${tok}` }, signal: ctl.signal });
+  assert.equal(first.status, 200);
+  const second = await request(s, 'GET', `/api/v1/workflows/runs/${run.json.id}/events`, { token: tok });
+  assert.equal(second.status, 503, show(second));
+  assert.equal(second.json.error.code, 'overloaded');
+  assert.equal(second.headers.get('retry-after'), '5');
+  ctl.abort();
+  // the slot is free again once the first stream's client is gone (the
+  // stream notices at its next write: a change or the keepalive)
+  await request(s, 'POST', `/api/v1/workflows/runs/${run.json.id}/cancel`, { token: tok });
+  for (let i = 0; ; i++) {
+    const again = await request(s, 'GET', `/api/v1/workflows/runs/${run.json.id}/events`, { token: tok });
+    if (again.status === 200) {
+      assert.match(again.text, /event: end/);
+      break;
+    }
+    assert.ok(i < 200, 'the stream slot was never released');
+    await sleep(50);
+  }
+});
