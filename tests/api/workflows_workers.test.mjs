@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 
 import { show } from './lib/expect.mjs';
-import { tenantToken } from './lib/jwt.mjs';
+import { superAdminToken, tenantToken } from './lib/jwt.mjs';
 import { BIN, TEST_JWT_SECRET, baseEnv, isPostgres, request, runCli, startServer, tempDir, testDb } from './lib/server.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -253,4 +253,43 @@ test('event streams are capped (each holds a request worker): one more is 503 wi
     assert.ok(i < 200, 'the stream slot was never released');
     await sleep(50);
   }
+});
+
+test('weighted fair claiming: a tenant of weight 3 gets three claims for each of a tenant of weight 1', async () => {
+  const db = privateDb();
+  const api = await apiServer(db);
+  const A = `a-${crypto.randomUUID()}`;
+  const B = `b-${crypto.randomUUID()}`;
+  const tokA = tenantToken(A);
+  const tokB = tenantToken(B);
+  const put = (tenant, body, token) => request(api, 'PUT', `/api/v1/workflows/tenants/${tenant}/weight`, { token, body });
+  assert.equal((await put(A, { weight: 3 }, tokA)).status, 403);
+  assert.equal((await put(A, { weight: 0 }, superAdminToken())).status, 422);
+  assert.equal((await put(A, { weight: 3, x: 1 }, superAdminToken())).status, 422);
+  const ok = await put(A, { weight: 3 }, superAdminToken());
+  assert.equal(ok.status, 200, show(ok));
+  assert.deepEqual(ok.json, { tenant_id: A, weight: 3 });
+  for (const tok of [tokA, tokB])
+    for (let i = 0; i < 30; i++) {
+      const r = await request(api, 'POST', '/api/v1/workflows/delay/runs', { token: tok, body: { input: { ms: 5 } } });
+      assert.equal(r.status, 201, show(r));
+    }
+  const w = worker(db, { BIZOSAAS_WORKFLOW_WORKERS: 1 });
+  const claims = [];
+  for (const [who, tok] of [['A', tokA], ['B', tokB]]) {
+    for (;;) {
+      const res = await request(api, 'GET', '/api/v1/workflows/runs?limit=200', { token: tok });
+      if (res.json.items.every((r) => r.status === 'completed')) {
+        for (const r of res.json.items) claims.push({ who, at: Date.parse(r.steps?.[0]?.started_at ?? r.started_at) });
+        break;
+      }
+      await sleep(50);
+    }
+  }
+  claims.sort((x, y) => x.at - y.at);
+  const firstA = claims.slice(0, 24).filter((c) => c.who === 'A').length;
+  // stride scheduling gives exactly 18 of the first 24 to A (12 with equal weights)
+  assert.ok(firstA >= 17 && firstA <= 19, `A got ${firstA} of the first 24 claims: ${claims.slice(0, 24).map((c) => c.who).join('')}`);
+  w.proc.kill('SIGTERM');
+  assert.equal((await w.exited).code, 0);
 });
