@@ -220,6 +220,11 @@ static int cmd_worker(const opts_t *o)
     int rc = 1;
     db_t *db = NULL;
     if (load_config(o, &cfg) < 0) goto out;
+    if (cfg.workflow_workers < 1) {
+        log_error("bizosaas worker: BIZOSAAS_WORKFLOW_WORKERS must be at least 1");
+        rc = 2;
+        goto out;
+    }
     if (open_db(&cfg, &db) < 0) goto out;
     int pending = migrate_pending(db);
     if (pending != 0) {

@@ -38,7 +38,6 @@ static void run_job(pool_job_t *pj, db_t *db)
     req->db = db;
     if (rt->flags & RT_NO_TX) { /* such handlers check req->db themselves */
         rt->handler(req, res);
-        stream_release(c);
         return;
     }
     if (!db) {
@@ -355,6 +354,7 @@ static void complete_job(pool_job_t *pj)
 {
     job_t *j = (job_t *)pj;
     io_loop_t *l = j->conn->loop;
+    stream_release(j->conn); /* RT_STREAM: the handler is done with the socket */
     pthread_mutex_lock(&l->mu);
     j->next_done = NULL;
     if (l->done_tail)

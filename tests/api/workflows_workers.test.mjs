@@ -12,8 +12,8 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 
 import { show } from './lib/expect.mjs';
-import { tenantToken } from './lib/jwt.mjs';
-import { BIN, TEST_JWT_SECRET, baseEnv, isPostgres, request, startServer, tempDir, testDb } from './lib/server.mjs';
+import { superAdminToken, tenantToken } from './lib/jwt.mjs';
+import { BIN, TEST_JWT_SECRET, baseEnv, isPostgres, request, runCli, startServer, tempDir, testDb } from './lib/server.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const schemas = [];
@@ -213,4 +213,83 @@ test('SIGTERM while a step runs and a progress stream is open: the stream ends, 
   assert.equal(after1.steps[0].history[0].status, 'interrupted');
   assert.equal(after1.steps[0].max_attempts, 4); // the given-back attempt does not count
   assert.equal(after1.output, null);
+});
+
+test('bizosaas worker refuses to run without workers or with pending migrations', async () => {
+  const none = await runCli(['worker'], { env: { BIZOSAAS_WORKFLOW_WORKERS: 0, BIZOSAAS_JWT_SECRET: TEST_JWT_SECRET } });
+  assert.equal(none.code, 2, none.stderr);
+  assert.match(none.stderr, /BIZOSAAS_WORKFLOW_WORKERS must be at least 1/);
+  if (isPostgres()) {
+    const db = privateDb(); // an empty schema: every migration pending
+    const r = await runCli(['worker'], { env: { BIZOSAAS_DATABASE_URL: db, BIZOSAAS_JWT_SECRET: TEST_JWT_SECRET } });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /migration\(s\) pending/);
+  }
+});
+
+test('event streams are capped (each holds a request worker): one more is 503 with Retry-After', async () => {
+  const s = await startServer({ env: { BIZOSAAS_WORKFLOW_SSE_MAX: 1, BIZOSAAS_WORKFLOW_TEST_DEFS: 'true' } });
+  servers.push(s);
+  const tok = tenantToken(`t-${crypto.randomUUID()}`);
+  const run = await request(s, 'POST', '/api/v1/workflows/test.approval/runs', { token: tok, body: {} });
+  assert.equal(run.status, 201, show(run));
+  const ctl = new AbortController();
+  const first = await fetch(`${s.url}/api/v1/workflows/runs/${run.json.id}/events`, { headers: { authorization: `Bearer ${tok}` }, signal: ctl.signal });
+  assert.equal(first.status, 200);
+  const second = await request(s, 'GET', `/api/v1/workflows/runs/${run.json.id}/events`, { token: tok });
+  assert.equal(second.status, 503, show(second));
+  assert.equal(second.json.error.code, 'overloaded');
+  assert.equal(second.headers.get('retry-after'), '5');
+  ctl.abort();
+  // the slot is free again once the first stream's client is gone (the
+  // stream notices at its next write: a change or the keepalive)
+  await request(s, 'POST', `/api/v1/workflows/runs/${run.json.id}/cancel`, { token: tok });
+  for (let i = 0; ; i++) {
+    const again = await request(s, 'GET', `/api/v1/workflows/runs/${run.json.id}/events`, { token: tok });
+    if (again.status === 200) {
+      assert.match(again.text, /event: end/);
+      break;
+    }
+    assert.ok(i < 200, 'the stream slot was never released');
+    await sleep(50);
+  }
+});
+
+test('weighted fair claiming: a tenant of weight 3 gets three claims for each of a tenant of weight 1', async () => {
+  const db = privateDb();
+  const api = await apiServer(db);
+  const A = `a-${crypto.randomUUID()}`;
+  const B = `b-${crypto.randomUUID()}`;
+  const tokA = tenantToken(A);
+  const tokB = tenantToken(B);
+  const put = (tenant, body, token) => request(api, 'PUT', `/api/v1/workflows/tenants/${tenant}/weight`, { token, body });
+  assert.equal((await put(A, { weight: 3 }, tokA)).status, 403);
+  assert.equal((await put(A, { weight: 0 }, superAdminToken())).status, 422);
+  assert.equal((await put(A, { weight: 3, x: 1 }, superAdminToken())).status, 422);
+  const ok = await put(A, { weight: 3 }, superAdminToken());
+  assert.equal(ok.status, 200, show(ok));
+  assert.deepEqual(ok.json, { tenant_id: A, weight: 3 });
+  for (const tok of [tokA, tokB])
+    for (let i = 0; i < 30; i++) {
+      const r = await request(api, 'POST', '/api/v1/workflows/delay/runs', { token: tok, body: { input: { ms: 5 } } });
+      assert.equal(r.status, 201, show(r));
+    }
+  const w = worker(db, { BIZOSAAS_WORKFLOW_WORKERS: 1 });
+  const claims = [];
+  for (const [who, tok] of [['A', tokA], ['B', tokB]]) {
+    for (;;) {
+      const res = await request(api, 'GET', '/api/v1/workflows/runs?limit=200', { token: tok });
+      if (res.json.items.every((r) => r.status === 'completed')) {
+        for (const r of res.json.items) claims.push({ who, at: Date.parse(r.steps?.[0]?.started_at ?? r.started_at) });
+        break;
+      }
+      await sleep(50);
+    }
+  }
+  claims.sort((x, y) => x.at - y.at);
+  const firstA = claims.slice(0, 24).filter((c) => c.who === 'A').length;
+  // stride scheduling gives exactly 18 of the first 24 to A (12 with equal weights)
+  assert.ok(firstA >= 17 && firstA <= 19, `A got ${firstA} of the first 24 claims: ${claims.slice(0, 24).map((c) => c.who).join('')}`);
+  w.proc.kill('SIGTERM');
+  assert.equal((await w.exited).code, 0);
 });

@@ -261,18 +261,24 @@ typedef struct cand {
     int64_t vtime, weight;
 } cand_t;
 
-/* fair_advance: moves the tenant's virtual time past this claim (stride
- * scheduling). A tenant that was idle is first brought up to one stride
- * below the busiest-served candidate, so it cannot monopolize the workers
- * with a burst after idling, yet goes first. */
+/* fair_advance: moves the chosen tenant's virtual time past this claim
+ * (stride scheduling: 1000 / weight per claim, so a tenant of weight 3 gets
+ * three claims for every one of a tenant of weight 1). A tenant that was
+ * idle has fallen behind; it is first lifted to one largest stride below
+ * the lowest other candidate, so it goes first but cannot monopolize the
+ * workers with a burst (a busy tenant of high weight is never that far
+ * behind, so its weight is kept). */
 static int fair_advance(db_t *db, const cand_t *cs, int n, int chosen)
 {
     int64_t stride = FAIR_UNIT / (cs[chosen].weight > 0 ? cs[chosen].weight : 1);
-    int64_t floor = INT64_MIN;
-    for (int i = 0; i < n; i++)
+    int64_t floor = INT64_MIN, stride_max = stride;
+    for (int i = 0; i < n; i++) {
+        int64_t st = FAIR_UNIT / (cs[i].weight > 0 ? cs[i].weight : 1);
+        if (st > stride_max) stride_max = st;
         if (i != chosen && (floor == INT64_MIN || cs[i].vtime < floor)) floor = cs[i].vtime;
+    }
     int64_t v = cs[chosen].vtime;
-    if (floor != INT64_MIN && v < floor - stride) v = floor - stride;
+    if (floor != INT64_MIN && v < floor - stride_max) v = floor - stride_max;
     v += stride;
     return db_exec(db, NULL,
                    "INSERT INTO wf_fair (tenant_id, vtime) VALUES ($1, $2) ON CONFLICT (tenant_id) "
@@ -647,4 +653,12 @@ int wf__release(db_t *db, const wf_claim_t *c, const char *owner, int64_t now)
                    "AND step_idx = $3 AND attempt = $4",
                    DB_ARGS(DB_TEXT(c->tenant_id), DB_TEXT(c->run_id), DB_INT(c->idx),
                            DB_INT(c->attempt), DB_INT(now)));
+}
+
+int wf__set_weight(db_t *db, const char *tenant, int weight)
+{
+    return db_exec(db, NULL,
+                   "INSERT INTO wf_fair (tenant_id, weight) VALUES ($1, $2) ON CONFLICT (tenant_id) "
+                   "DO UPDATE SET weight = $2",
+                   DB_ARGS(DB_TEXT(tenant), DB_INT(weight)));
 }

@@ -314,6 +314,25 @@ static int defs_list(http_req_t *req, http_res_t *res)
     return http_json(res, 200, json_pack("{s:o}", "items", items));
 }
 
+/* PUT /api/v1/workflows/tenants/{tenant_id}/weight {weight}: super_admin
+ * sets a tenant's share of the workers (default 1). */
+static int weight_put(http_req_t *req, http_res_t *res)
+{
+    int rc;
+    const char *tenant = http_param(req, "tenant_id");
+    if (!tenant[0] || strlen(tenant) > 127)
+        return http_error(res, ERR_VALIDATION, "tenant_id must be 1..127 characters");
+    json_t *body = http_body_json(req, res, &rc);
+    if (!body) return rc;
+    static const char *const allowed[] = {"weight", NULL};
+    if ((rc = json_reject_unknown(res, body, allowed)) < 0) return rc;
+    int64_t w;
+    if ((rc = json_field_int(res, body, "weight", true, 1, 1000, &w)) < 0) return rc;
+    rc = wf__set_weight(req->db, tenant, (int)w);
+    if (rc < 0) return http_error(res, rc, NULL);
+    return http_json(res, 200, json_pack("{s:s, s:I}", "tenant_id", tenant, "weight", (json_int_t)w));
+}
+
 static const route_t routes[] = {
     {"GET", "/api/v1/workflows/definitions", "workflows.view", "List workflow definitions", defs_list, 0},
     {"POST", "/api/v1/workflows/{name}/runs", "workflows.manage", "Start a run of a workflow", runs_create, 0},
@@ -324,6 +343,8 @@ static const route_t routes[] = {
     {"POST", "/api/v1/workflows/runs/{id}/cancel", "workflows.manage", "Cancel a run", runs_cancel, 0},
     {"POST", "/api/v1/workflows/runs/{id}/signals/{signal}", "workflows.manage",
      "Send a signal to a run", runs_signal, 0},
+    {"PUT", "/api/v1/workflows/tenants/{tenant_id}/weight", "platform.workflows",
+     "Set a tenant's weight for fair claiming", weight_put, RT_PLATFORM},
 };
 
 void wf_register(router_t *r, const config_t *cfg)

@@ -63,6 +63,8 @@ int wf__cancel(db_t *db, const char *tenant, const char *run_id, int64_t now);
 int wf__signal(db_t *db, const char *tenant, const char *run_id, const char *name,
                const json_t *payload, int64_t now);
 bool wf__terminal(const char *status);
+/* wf__set_weight: a tenant's claiming weight (1..1000, platform scope). */
+int wf__set_weight(db_t *db, const char *tenant, int weight);
 
 /* schedules.c */
 int wf__schedule_pass(db_t *db, int64_t now); /* fires due schedules; own transactions */
