@@ -184,6 +184,9 @@ int http_stream_write(http_req_t *req, const char *data, size_t len, int timeout
 /* http_stream_closing: true once the server is shutting down; a streaming
  * handler should end its stream and return. */
 bool http_stream_closing(const http_req_t *req);
+/* http_stream_gone: true once the client has hung up (without waiting for
+ * a write to fail), so an idle stream gives its worker back at once. */
+bool http_stream_gone(const http_req_t *req);
 
 /* --- response lifecycle (kernel) --- */
 void http_res_init(http_res_t *res);
