@@ -34,7 +34,7 @@ function newLead(navigate) {
     onSubmit: async (v) => {
       const lead = await api('POST', '/api/v1/crm/leads', v);
       dlg.close();
-      toast(`Lead created — score ${lead.score}`, 'ok');
+      toast(`Lead created — score ${lead.score}`, 'success');
       navigate(`/leads/${lead.id}`);
     },
   });
@@ -136,7 +136,7 @@ async function detailScreen(ctx) {
     if (status.value === lead.status) return;
     try {
       await api('PATCH', `/api/v1/crm/leads/${lead.id}`, { status: status.value });
-      toast(`Status: ${status.value}`, 'ok');
+      toast(`Status: ${status.value}`, 'success');
       reload();
     } catch (err) {
       toast(err.message, 'error');
@@ -146,7 +146,7 @@ async function detailScreen(ctx) {
     ? h('button', { type: 'button', class: 'primary', onclick: async () => {
       try {
         const r = await api('POST', `/api/v1/crm/leads/${lead.id}/convert`, {});
-        toast(`Converted: deal ${r.deal ? r.deal.name : ''}`, 'ok');
+        toast(`Converted: deal ${r.deal ? r.deal.name : ''}`, 'success');
         reload();
       } catch (err) {
         toast(err.message, 'error');

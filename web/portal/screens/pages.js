@@ -152,7 +152,7 @@ async function revisions(page, reload) {
               try {
                 await api('POST', `/api/v1/cms/pages/${page.id}/revisions/${rev.number}/revert`, {});
                 dlg.close();
-                toast(`Reverted to revision ${rev.number}`, 'ok');
+                toast(`Reverted to revision ${rev.number}`, 'success');
                 reload();
               } catch (e) {
                 toast(e.message, 'error');
@@ -229,7 +229,7 @@ async function editorScreen(ctx) {
       const body = { ...v, body: editors.map((e) => e.get()) };
       for (const k of ['seo_title', 'meta_description']) if (body[k] === undefined) body[k] = '';
       page = await api('PATCH', `/api/v1/cms/pages/${page.id}`, body);
-      toast(`Saved — revision ${page.revision}`, 'ok');
+      toast(`Saved — revision ${page.revision}`, 'success');
       reload();
     },
   });
@@ -239,7 +239,7 @@ async function editorScreen(ctx) {
   const publish = h('button', { type: 'button', class: 'primary', onclick: async () => {
     try {
       const r = await api('POST', `/api/v1/cms/pages/${page.id}/publish`, {});
-      toast(`Published revision ${r.live_revision ?? page.revision} at ${r.url || page.url}`, 'ok');
+      toast(`Published revision ${r.live_revision ?? page.revision} at ${r.url || page.url}`, 'success');
       reload();
     } catch (e) {
       toast(e.message, 'error');

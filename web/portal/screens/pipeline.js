@@ -40,7 +40,7 @@ export default {
       try {
         await api('PATCH', `/api/v1/crm/deals/${deal.id}`, { stage_id: stage.id });
         live.textContent = `${deal.name} moved to ${stage.name}`;
-        toast(`${deal.name} → ${stage.name}`, 'ok');
+        toast(`${deal.name} → ${stage.name}`, 'success');
       } catch (e) {
         toast(e.message, 'error');
       }
