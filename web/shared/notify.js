@@ -16,11 +16,21 @@
 import { api, refresh, session } from './api.js';
 import { fmtTime, h, nextId, toast } from './ui.js';
 
+const SVG = 'http://www.w3.org/2000/svg';
+function bellIcon() {
+  const svg = document.createElementNS(SVG, 'svg');
+  for (const [k, v] of Object.entries({ viewBox: '0 0 24 24', width: 16, height: 16, 'aria-hidden': 'true', fill: 'none', stroke: 'currentColor', 'stroke-width': 2 })) svg.setAttribute(k, String(v));
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute('d', 'M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9M10.3 21a1.94 1.94 0 0 0 3.4 0');
+  svg.append(path);
+  return svg;
+}
+
 export function notificationsBell(base) {
   const id = nextId('notif');
   const state = { items: [], unread: 0, last: 0, open: false, stop: false, ctrl: null };
   const count = h('span', { class: 'count', 'aria-hidden': 'true' });
-  const btn = h('button', { type: 'button', class: 'small bell', 'aria-expanded': 'false', 'aria-controls': id }, h('span', { 'aria-hidden': 'true' }, '🔔'), count);
+  const btn = h('button', { type: 'button', class: 'small bell', 'aria-expanded': 'false', 'aria-controls': id }, bellIcon(), h('span', { class: 'hide-narrow', 'aria-hidden': 'true' }, ' Notifications'), count);
   const live = h('div', { class: 'visually-hidden', 'aria-live': 'polite' });
   const list = h('ul', { class: 'notif-list' });
   const panel = h(

@@ -99,11 +99,12 @@ export function crmSection() {
       for (const st of pipe.stages.filter((x) => x.kind === 'open'))
         for (const [cur, v] of Object.entries(st.value_minor || {})) open[cur] = (open[cur] || 0) + v;
       const high = week.filter((l) => l.priority === 'high');
+      const openDeals = pipe.stages.filter((x) => x.kind === 'open').reduce((a, x) => a + x.count, 0);
       mount(
         box,
         h('div', { class: 'grid' },
           kpi('New leads this week', String(week.length), 'created in the last 7 days', 'new-leads'),
-          kpi('Pipeline value', money(open), `open stages · ${pipe.stages.filter((x) => x.kind === 'open').reduce((a, x) => a + x.count, 0)} deals`, 'pipeline'),
+          kpi('Pipeline value', money(open), `open stages · ${openDeals} deal${openDeals === 1 ? '' : 's'}`, 'pipeline'),
           kpi('Conversion rate', leads.length ? `${Math.round((converted / leads.length) * 100)}%` : '—', `converted of ${leads.length} leads of the last 30 days`, 'conversion'),
           kpi('High-value leads', String(high.length), 'high priority, this week', 'high-value'),
         ),
