@@ -65,7 +65,7 @@ export function notificationsBell(base) {
   }
 
   async function load() {
-    const r = await api('GET', '/api/v1/notifications?limit=20');
+    const r = await api('GET', '/api/v1/notifications?limit=20', undefined, { background: true });
     state.items = r.items;
     state.unread = r.unread;
     for (const n of r.items) state.last = Math.max(state.last, n.seq);

@@ -8,6 +8,7 @@ import { api, qs } from '../../shared/api.js';
 import { errorState, h, loading, mount } from '../../shared/ui.js';
 import { money } from './pipeline.js';
 
+const BG = { background: true }; // the dashboard's own loads: never redirect
 const DAY = 86400000;
 const DAYS = 14;
 const MAX_LEADS = 2000;
@@ -25,7 +26,7 @@ async function recentLeads(since) {
   const out = [];
   let cursor = null;
   for (;;) {
-    const r = await api('GET', `/api/v1/crm/leads${qs({ sort: 'created', order: 'desc', limit: 200, cursor })}`);
+    const r = await api('GET', `/api/v1/crm/leads${qs({ sort: 'created', order: 'desc', limit: 200, cursor })}`, undefined, BG);
     for (const l of r.items) {
       if (Date.parse(l.created_at) < since) return out;
       out.push(l);
@@ -92,7 +93,7 @@ export function crmSection() {
   async function load() {
     const now = Date.now();
     try {
-      const [leads, pipe] = await Promise.all([recentLeads(now - 30 * DAY), api('GET', '/api/v1/crm/pipeline')]);
+      const [leads, pipe] = await Promise.all([recentLeads(now - 30 * DAY), api('GET', '/api/v1/crm/pipeline', undefined, BG)]);
       const week = leads.filter((l) => Date.parse(l.created_at) >= now - 7 * DAY);
       const converted = leads.filter((l) => l.status === 'converted').length;
       const open = {};
