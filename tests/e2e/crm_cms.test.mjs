@@ -8,7 +8,8 @@
 //     marketing site;
 //   - a manager's bell shows a high-value lead live after the real contact
 //     form is submitted in another page;
-//   - the dashboard's KPI cards and SVG chart.
+//   - the dashboard's KPI cards and SVG chart;
+//   - at 375 px the new screens do not overflow and every control is named.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -217,5 +218,36 @@ test('the dashboard shows the CRM KPIs and the leads chart', async () => {
   assert.ok((await bars.count()) > 0);
   assert.match(await p.locator('.chart svg title').first().innerText().catch(() => p.locator('.chart svg title').first().textContent()), /Leads per day/);
   assert.deepEqual(p.errors, []);
+  await p.context().close();
+});
+
+test('375 px wide: the new screens do not overflow and every control is named', async () => {
+  const lead = (await request(srv, 'GET', '/api/v1/crm/leads?limit=1', { token: manager })).json.items[0];
+  const pg = (await request(srv, 'GET', '/api/v1/cms/pages?limit=1', { token: manager })).json.items[0];
+  const p = await newPage(browser, { viewport: { width: 375, height: 740 } });
+  const errors = [];
+  p.on('pageerror', (e) => errors.push(e.message));
+  await p.goto(url('/login?next=/portal'));
+  await p.getByLabel('E-mail').fill(demo.manager.email);
+  await p.getByLabel('Password').fill(demo.manager.password);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.waitForURL(url('/portal'));
+  for (const path of ['/portal', '/portal/leads', `/portal/leads/${lead.id}`, '/portal/pipeline', '/portal/pages', `/portal/pages/${pg.id}`]) {
+    await p.goto(url(path));
+    await p.locator('main h1').waitFor();
+    await until(async () => (await p.locator('[aria-busy="true"], .loading').count()) === 0);
+    const wide = await p.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= 375, `${path} is ${wide}px wide`);
+    const unnamed = await p.evaluate(() =>
+      [...document.querySelectorAll('input, select, textarea, button, a[href]')]
+        .filter((el) => {
+          const label = el.labels && el.labels.length ? el.labels[0].textContent : '';
+          return !(label || el.getAttribute('aria-label') || el.textContent.trim() || el.getAttribute('aria-labelledby'));
+        })
+        .map((el) => el.outerHTML.slice(0, 80)),
+    );
+    assert.deepEqual(unnamed, [], path);
+  }
+  assert.deepEqual(errors, []);
   await p.context().close();
 });
