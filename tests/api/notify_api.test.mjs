@@ -9,6 +9,7 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
 
@@ -16,7 +17,7 @@ import { cms, hostReq, makeSite, uniq } from './cms_helpers.mjs';
 
 import { assertError, show } from './lib/expect.mjs';
 import { superAdminToken, tenantToken } from './lib/jwt.mjs';
-import { request, startServer } from './lib/server.mjs';
+import { isPostgres, request, startServer, testDb } from './lib/server.mjs';
 
 let srv;
 before(async () => {
@@ -167,11 +168,16 @@ function open(server, path, token, headers = {}) {
       s.req.end();
     });
   });
+  // the next event matching pred; fails (rather than hangs) after 20 s
   s.next = (pred = () => true, from = 0) =>
-    new Promise((resolve) => {
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching event; got:\n${s.text}`)), 20000);
       const check = () => {
         const e = s.events.slice(from).find(pred);
-        if (e) resolve(e);
+        if (e) {
+          clearTimeout(timer);
+          resolve(e);
+        }
         return !!e;
       };
       if (!check()) s.waiters.push(check);
@@ -310,4 +316,25 @@ test('an open stream ends at shutdown and the server exits cleanly', async () =>
   } finally {
     await own.stop().catch(() => {});
   }
+});
+
+test('PostgreSQL: a row that commits after a higher seq was streamed still arrives (late commit)', { skip: !isPostgres() && 'PostgreSQL only' }, async () => {
+  const T3 = crypto.randomUUID();
+  // as the app role, in the tenant's context (row-level security)
+  const psql = (sql) =>
+    execFileSync('psql', [testDb(), '-v', 'ON_ERROR_STOP=1', '-qtAc', `SET app.current_tenant_id = '${T3}'; ${sql}`], { encoding: 'utf8' }).trim().split('\n').pop();
+  const insert = (seq, title) =>
+    psql(`INSERT INTO notifications (tenant_id, id, ${seq ? 'seq, ' : ''}roles, kind, title) VALUES ('${T3}', '${crypto.randomUUID()}', ${seq ? `${seq}, ` : ''}4, 'test', '${title}') RETURNING seq`);
+  // a writer takes its seq first and commits last: reserve the seq, insert with it later
+  const early = Number(psql("SELECT nextval('notifications_seq_gen')"));
+  const st = open(srv, '/api/v1/notifications/stream', tenantToken(T3, ['manager']));
+  assert.equal((await st.ready).status, 200);
+  const later = Number(insert(null, 'committed first'));
+  assert.ok(later > early);
+  await st.next((e) => e.data.title === 'committed first');
+  insert(early, 'committed late');
+  const ev = await st.next((e) => e.data.title === 'committed late');
+  st.close();
+  assert.equal(ev.id, String(early));
+  assert.deepEqual(st.events.map((e) => e.data.title), ['committed first', 'committed late']);
 });

@@ -16,9 +16,9 @@
  * commit in seq order and "seq > last" misses nothing. On PostgreSQL seq
  * comes from a sequence: a transaction can take a lower seq and commit
  * after a higher one. So there each poll also re-reads the rows created in
- * the last LATE_WINDOW_S seconds and sends those not sent yet (a ring of
- * the seqs sent recently; the rows at or below the start point in that
- * window are counted as sent). Clients dedupe by id; the list route stays
+ * the last 60 seconds at or below the last seq sent and sends those not
+ * sent yet (a ring of the RING seqs sent recently; the rows at or below
+ * the start point in that window are counted as sent). Clients dedupe by id; the list route stays
  * the source of truth (the portal re-reads it on every reconnect).
  *
  * Limits: each stream holds one worker thread, so their number is capped
@@ -42,8 +42,6 @@
 #define KEEPALIVE_MS 15000
 #define MAX_STREAM_MS 600000
 #define WRITE_TIMEOUT_MS 5000
-#define BATCH 50
-#define LATE_WINDOW_S 60
 #define RING 256
 
 static _Atomic int64_t g_streams;
@@ -87,31 +85,25 @@ static int write_event(stream_t *s, int64_t seq, json_t *data)
     return rc;
 }
 
-/* The query of one poll: rows above last and, on PostgreSQL, the recent
- * ones (late commits). $4 = last. */
-static const char *poll_sql(db_t *db)
-{
-    if (db_backend(db) == DB_SQLITE)
-        return "SELECT " NTF_COLUMNS " " NTF_FROM " AND n.seq > $4 ORDER BY n.seq LIMIT 50";
-    return "SELECT " NTF_COLUMNS " " NTF_FROM " AND (n.seq > $4 OR n.created_at > now() - "
-           "interval '60 seconds') ORDER BY n.seq LIMIT 50";
-}
+/* The queries of one poll ($4 = last): the rows above last, oldest first
+ * (a batch), and on PostgreSQL the recent rows at or below last, newest
+ * first (late commits; RING of them, so a burst of new rows cannot hide
+ * them behind the batch limit). */
+#define NEW_SQL "SELECT " NTF_COLUMNS " " NTF_FROM " AND n.seq > $4 ORDER BY n.seq LIMIT 50"
+#define LATE_SQL                                                                  \
+    "SELECT " NTF_COLUMNS " " NTF_FROM " AND n.seq <= $4 AND n.created_at > now() - " \
+    "interval '60 seconds' ORDER BY n.seq DESC LIMIT 256"
 
-/* poll: reads and sends what is new. *wrote is set when something went
- * out. Returns 0, ERR_IO when the client is gone, or a database error
- * (the caller retries at the next poll). When prime is set nothing is
- * sent: the rows found are the ones the client has (the start point). */
-static int poll_once(stream_t *s, bool prime, bool *wrote)
+/* collect: runs one poll query; appends the rows to send to rows (prime:
+ * the rows at or below last are the client's, marked sent instead). */
+static int collect(stream_t *s, const char *sql, bool prime, json_t *rows)
 {
     http_req_t *req = s->req;
     const auth_ctx_t *a = &req->auth;
-    int rc = db_begin(req->db, a->tenant_id, false);
-    if (rc < 0) return rc;
     db_res_t *r = NULL;
-    json_t *rows = json_array();
-    rc = db_query(req->db, &r, poll_sql(req->db),
-                  DB_ARGS(DB_TEXT(a->tenant_id), DB_INT(a->roles), DB_TEXT(a->user_id),
-                          DB_INT(s->last)));
+    int rc = db_query(req->db, &r, sql,
+                      DB_ARGS(DB_TEXT(a->tenant_id), DB_INT(a->roles), DB_TEXT(a->user_id),
+                              DB_INT(s->last)));
     while (rc == 0 && (rc = db_res_next(r)) == 1) {
         rc = 0;
         int64_t seq = db_res_int(r, 1);
@@ -123,6 +115,22 @@ static int poll_once(stream_t *s, bool prime, bool *wrote)
         json_array_append_new(rows, ntf__row_json(r, req->arena));
     }
     db_res_free(r);
+    return rc;
+}
+
+/* poll: reads and sends what is new. *wrote is set when something went
+ * out. Returns 0, ERR_IO when the client is gone, or a database error
+ * (the caller retries at the next poll). When prime is set the late rows
+ * found are the ones the client has (the start point): none is sent. */
+static int poll_once(stream_t *s, bool prime, bool *wrote)
+{
+    http_req_t *req = s->req;
+    const auth_ctx_t *a = &req->auth;
+    int rc = db_begin(req->db, a->tenant_id, false);
+    if (rc < 0) return rc;
+    json_t *rows = json_array();
+    if (db_backend(req->db) != DB_SQLITE) rc = collect(s, LATE_SQL, prime, rows);
+    if (rc == 0) rc = collect(s, NEW_SQL, false, rows);
     int64_t unread = 0;
     if (rc == 0 && json_array_size(rows))
         rc = ntf__unread(req->db, a->tenant_id, a->roles, a->user_id, &unread);
