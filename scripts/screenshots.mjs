@@ -40,7 +40,8 @@ async function shot(page, route, name, { ready } = {}) {
   if (route) await page.goto(srv.url + route);
   await page.locator('main h1').first().waitFor();
   if (ready) await ready(page);
-  await page.waitForFunction(() => !document.querySelector('[aria-busy="true"], .loading'));
+  // not page.waitForFunction: its polling evaluates a string, which the CSP refuses
+  while (await page.locator('[aria-busy="true"], .loading').count()) await page.waitForTimeout(50);
   await page.screenshot({ path: path.join(OUT, `${name}.png`) });
   console.log(`docs/screenshots/${name}.png`);
 }
