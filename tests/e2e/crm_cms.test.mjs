@@ -1,7 +1,8 @@
 // crm_cms.test.mjs — the client portal's CRM, CMS and notification screens
 // in a real Chromium against a real bizosaas on SQLite (demo tenant seeded;
 // its logins read from DATA_DIR/demo-logins.txt):
-//   - a manager creates a lead in the portal and sees its score and breakdown;
+//   - a manager creates a lead in the portal and sees its score and breakdown,
+//     qualifies it and converts it (its deal is then on the pipeline board);
 //   - a deal moved across stages (its "Move to" list, and by dragging)
 //     changes the pipeline's per-stage totals;
 //   - a page edited and published in the portal is served by the public
@@ -89,6 +90,14 @@ test('a manager creates a lead and sees its score and breakdown', async () => {
   await p.getByLabel('Status', { exact: true }).selectOption('contacted');
   await p.getByRole('button', { name: 'Change status' }).click();
   await p.locator('p .badge', { hasText: 'contacted' }).waitFor();
+  await p.getByLabel('Status', { exact: true }).selectOption('qualified');
+  await p.getByRole('button', { name: 'Change status' }).click();
+  await p.locator('p .badge', { hasText: 'qualified' }).waitFor();
+  // conversion: a contact and a deal; the lead says so and the deal is on the board
+  await p.getByRole('button', { name: 'Convert to contact and deal' }).click();
+  await p.locator('p .badge', { hasText: 'converted' }).waitFor();
+  await p.locator('main').getByRole('link', { name: 'pipeline', exact: true }).click();
+  await p.locator('.deal', { hasText: name }).waitFor();
   assert.deepEqual(p.errors, []);
   await p.context().close();
 });
