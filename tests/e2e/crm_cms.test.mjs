@@ -173,6 +173,9 @@ test('a page edited and published in the portal is on the public site', async ()
   await site.context().close();
   // revisions: view, then revert to the empty first revision
   await p.getByRole('button', { name: 'Revisions' }).click();
+  await p.getByRole('button', { name: 'View revision 2' }).click();
+  await p.locator('dialog').last().locator('.preview').getByText('launch week starts now').waitFor();
+  await p.keyboard.press('Escape');
   await p.getByRole('button', { name: 'Revert to revision 1' }).click();
   await p.locator('dialog').last().getByRole('button', { name: 'Revert', exact: true }).click();
   await p.getByText('draft revision 3').waitFor();
