@@ -40,7 +40,8 @@ async function shot(page, route, name, { ready } = {}) {
   if (route) await page.goto(srv.url + route);
   await page.locator('main h1').first().waitFor();
   if (ready) await ready(page);
-  await page.waitForFunction(() => !document.querySelector('[aria-busy="true"], .loading'));
+  // not page.waitForFunction: its polling evaluates a string, which the CSP refuses
+  while (await page.locator('[aria-busy="true"], .loading').count()) await page.waitForTimeout(50);
   await page.screenshot({ path: path.join(OUT, `${name}.png`) });
   console.log(`docs/screenshots/${name}.png`);
 }
@@ -68,12 +69,44 @@ try {
   await shot(admin, '/admin/events', 'admin-events');
   await shot(admin, '/admin/events/dead-letters', 'admin-dead-letters');
   await shot(admin, '/admin/audit', 'admin-audit');
+  const demoId = (await (await call('GET', '/api/v1/auth/tenants?limit=200')).json()).items.find((t) => t.slug === 'demo').id;
+  await fetch(`${srv.url}/api/v1/workflows/lead_scoring/runs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-tenant-id': demoId },
+    body: JSON.stringify({ input: { company_size: 500, budget: 8000, services: ['seo'] } }),
+  });
+  await shot(admin, '/admin/workflows', 'admin-workflows', { ready: (p) => p.locator('table tbody tr').first().waitFor() });
 
   const ta = await signedIn('tenant_admin', { colorScheme: 'dark' });
   await shot(ta, '/portal', 'portal-dashboard-dark');
   await shot(ta, '/portal/users', 'portal-users-dark');
   await shot(ta, '/portal/api-keys', 'portal-api-keys-dark');
   await shot(ta, '/portal/account', 'portal-account-dark');
+
+  const mgr = await signedIn('manager');
+  await shot(mgr, '/portal', 'portal-dashboard-crm', { ready: (p) => p.locator('.chart svg[role="img"]').waitFor() });
+  await shot(mgr, '/portal/leads', 'portal-leads');
+  await mgr.locator('table tbody tr a').first().click();
+  await shot(mgr, null, 'portal-lead', { ready: (p) => p.locator('table.breakdown').waitFor() });
+  await shot(mgr, '/portal/pipeline', 'portal-pipeline', { ready: (p) => p.locator('.stage').first().waitFor() });
+  await shot(mgr, '/portal/pages', 'portal-pages');
+  await mgr.locator('table tbody tr a').first().click();
+  await shot(mgr, null, 'portal-page-editor', { ready: (p) => p.locator('fieldset.block').first().waitFor() });
+  await mgr.goto(`${srv.url}/portal`);
+  await mgr.locator('.notif[data-live="on"]').waitFor();
+  // a high-value lead through the marketing site's contact endpoint: it arrives live
+  await fetch(`${srv.url}/api/brain/contact/submit`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: 'Grace Hopper', email: 'grace@example.com', phone: '+1 555 0100', website: 'compilers.example',
+      company_size: '1000', budget: '12000', services: ['seo', 'ppc', 'analytics', 'social_media'],
+      message: 'We need a full-funnel relaunch of our marketing: SEO, paid search, analytics and social. '.repeat(2),
+    }),
+  });
+  await mgr.locator('.bell .count:not([hidden])').waitFor();
+  await mgr.locator('button.bell').click();
+  await shot(mgr, null, 'portal-notifications');
 
   const client = await signedIn('client');
   await shot(client, '/admin', 'admin-403-client');

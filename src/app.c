@@ -42,7 +42,7 @@ app_t *app_new(const config_t *cfg, const char *jwt_secret)
     identity_register(a->router);
     ev_register(a->router, cfg);
     vault_register(a->router);
-    notify_register(a->router);
+    notify_register(a->router, cfg);
     wf_register(a->router, cfg);
     identity_configure(cfg, &a->auth);
     /* contexts: register here (one line each) */

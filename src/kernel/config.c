@@ -115,6 +115,8 @@ static const setting_t settings[] = {
      "how often an idle workflow worker looks for due steps"},
     {"WORKFLOW_SSE_MAX", C_INT, OFF(workflow_sse_max), "4", 1, 1024,
      "open run event streams (each holds a request worker); more are answered 503"},
+    {"NOTIFY_SSE_MAX", C_INT, OFF(notify_sse_max), "2", 1, 1024,
+     "open notification streams; each holds a request worker, so keep it well below WORKERS; more are answered 503"},
     {"WORKFLOW_TEST_DEFS", C_BOOL, OFF(workflow_test_defs), "false", 0, 0,
      "tests only: registers the test.* workflow definitions"},
     {"MASTER_KEY", C_STR, OFF(master_key), "", 0, 0,

@@ -44,6 +44,7 @@ typedef struct config {
     int64_t events_retention_s; /* prune processed outbox rows older than this; 0 = keep */
     /* workflows */
     int64_t workflow_workers, workflow_lease_ms, workflow_poll_ms, workflow_sse_max;
+    int64_t notify_sse_max;
     bool workflow_test_defs;
     char *master_key;      /* vault master key (64 hex); empty = DATA_DIR/master.key */
     char *admin_token;     /* platform admin bearer token (>= 32 chars); empty = none */

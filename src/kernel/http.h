@@ -232,6 +232,9 @@ void http_body_pause(http_req_t *req, bool pause);
  * be completed. res must be the response the kernel gave the handler. */
 bool http_stream_head(http_req_t *req, http_res_t *res, int64_t length, buf_t *out);
 void *http_stream_client(http_req_t *req);
+/* http_stream_gone: true once the client has hung up (without waiting for
+ * a write to fail), so an idle stream gives its worker back at once. */
+bool http_stream_gone(const http_req_t *req);
 
 /* --- response lifecycle (kernel) --- */
 void http_res_init(http_res_t *res);

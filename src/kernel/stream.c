@@ -19,6 +19,10 @@
 #include "err.h"
 #include "server_internal.h"
 
+#ifndef POLLRDHUP
+#define POLLRDHUP 0x2000 /* Linux; without _GNU_SOURCE the header hides it */
+#endif
+
 void stream_acquire(conn_t *c)
 {
     uv_os_fd_t fd;
@@ -93,4 +97,14 @@ bool http_stream_closing(const http_req_t *req)
 {
     const conn_t *c = req->kernel;
     return !c || atomic_load(&c->loop->srv->stopping);
+}
+
+bool http_stream_gone(const http_req_t *req)
+{
+    const conn_t *c = req->kernel;
+    if (!c || !c->stream_open) return true;
+    /* the peer's FIN or a reset shows on our duplicate without reading
+     * from it (the I/O thread owns reads) */
+    struct pollfd pfd = {.fd = c->stream_fd, .events = POLLRDHUP};
+    return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
 }

@@ -40,6 +40,12 @@ after(async () => {
 
 const url = (p) => `${srv.url}${p}`;
 
+// settled: no loading state left. Not page.waitForFunction: when it has to
+// poll it evaluates a string in the page, which the portals' CSP refuses.
+async function settled(p) {
+  while (await p.locator('[aria-busy="true"], .loading').count()) await p.waitForTimeout(50);
+}
+
 async function page(opts) {
   const p = await newPage(browser, opts);
   p.errors = [];
@@ -153,7 +159,7 @@ test('super_admin creates a tenant (inline API error first) and suspends it', as
     await dlg.getByLabel('Slug').fill(slug);
     await dlg.getByRole('button', { name: 'Create tenant' }).click();
     const name = dlg.getByLabel('Name');
-    await p.waitForFunction(() => document.querySelector('dialog input[name="name"]')?.getAttribute('aria-invalid') === 'true');
+    await p.locator('dialog input[name="name"][aria-invalid="true"]').waitFor();
     const errId = (await name.getAttribute('aria-describedby')).split(' ').pop();
     assert.match(await p.locator(`#${errId}`).textContent(), /field 'name' must be at most/);
     // client-side: a required field left empty
@@ -287,6 +293,8 @@ test('the login page asks for the two-factor code, then shows the lockout with i
     await code.fill(cf.json.recovery_codes[0]);
     await p.getByRole('button', { name: 'Sign in' }).click();
     await p.waitForURL(url('/portal'));
+    // the portal has started (a page still booting would itself go to /login once storage is empty)
+    await p.locator('main h1').waitFor();
     await p.evaluate(() => localStorage.clear());
 
     // wrong passwords until the account locks
@@ -321,7 +329,7 @@ test('375 px wide: the menu opens the sidebar; nothing overflows; every control 
     for (const path of ['/admin', '/admin/services', '/admin/tenants', '/admin/users', '/admin/audit', '/admin/events', '/admin/events/dead-letters', '/admin/account', '/portal', '/portal/users', '/portal/api-keys', '/portal/audit', '/portal/events', '/portal/account']) {
       await p.goto(url(path));
       await p.locator('main h1').waitFor();
-      await p.waitForFunction(() => !document.querySelector('[aria-busy="true"], .loading'));
+      await settled(p);
       const wide = await p.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(wide <= 375, `${path} is ${wide}px wide`);
       const unnamed = await p.evaluate(() =>
@@ -525,6 +533,7 @@ test('forgotten password and invitation flows on the login page, with the mailed
     await p.getByRole('link', { name: 'Sign in' }).click();
     await signIn(p, { email: u.email, password: 'a brand new password 123' });
     await p.waitForURL(url('/portal'));
+    await p.locator('main h1').waitFor(); // started (see above)
 
     // the tenant admin invites someone from the portal; they join from the login page
     await p.evaluate(() => localStorage.clear());

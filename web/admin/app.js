@@ -1,6 +1,6 @@
 // app.js — the admin dashboard (super_admin only): the screen registry and
-// the shell. The workflows monitor and cross-tenant analytics join this
-// list as one module each when their APIs exist.
+// the shell. Cross-tenant analytics joins this list as one module when its
+// API exists.
 
 import { startPortal } from '../shared/shell.js';
 import { accountScreen } from '../shared/screens/account.js';
@@ -26,6 +26,10 @@ startPortal({
       // loaded when first opened (see router.js)
       id: 'dead-letters', path: '/events/dead-letters', title: 'Dead letters', nav: 'Platform', roles: ['super_admin'],
       load: () => import('./screens/deadletters.js'),
+    },
+    {
+      id: 'workflows', path: '/workflows', title: 'Workflows', nav: 'Platform', roles: ['super_admin'],
+      load: () => import('./screens/workflows.js'),
     },
     auditScreen({ platform: true, nav: 'Security' }),
     accountScreen(),

@@ -138,11 +138,14 @@ export function onSignedOut(fn) {
 /**
  * api: calls the API with the session's token. Refreshes first when the
  * token is about to expire, and once more on a 401. Throws ApiError.
+ * background: a call the user did not ask for (a widget's poll, the bell):
+ * a missing or refused session throws without sending the page to the
+ * login page (the user's next action does).
  */
-export async function api(method, path, body, { headers } = {}) {
+export async function api(method, path, body, { headers, background = false } = {}) {
   let s = read();
   if (!s) {
-    signedOut();
+    if (!background) signedOut();
     throw new ApiError(401, { error: { code: 'unauthorized', message: 'You are signed out.' } });
   }
   if (s.expires_at - SKEW_MS <= Date.now()) {
@@ -164,7 +167,7 @@ export async function api(method, path, body, { headers } = {}) {
     }
     if (!fresh) {
       clearSession();
-      signedOut();
+      if (!background) signedOut();
       throw e;
     }
     return send(method, path, body, fresh.access_token, headers);

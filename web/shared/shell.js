@@ -4,6 +4,7 @@
 // router. A portal's app.js is one call to startPortal().
 
 import { api, clearSession, hasRole, logout, refreshUser, session, user } from './api.js';
+import { notificationsBell } from './notify.js';
 import { createRouter } from './router.js';
 import { h, mount, nextId, toast } from './ui.js';
 
@@ -170,6 +171,8 @@ export async function startPortal({ id, title, base, screens, roles }) {
         h('a', { class: 'brand', href: base, 'aria-label': `BizOSaaS ${title}` }, h('img', { src: '/assets/shared/favicon.svg', alt: '' }), h('span', { class: 'hide-narrow' }, 'BizOSaaS'), h('span', { class: 'muted hide-narrow' }, title)),
         h('div', { class: 'header-spacer' }),
         portalSwitcher(id),
+        // tenant staff get notifications (notifications.view)
+        u.tenant_id && hasRole('tenant_admin', 'manager') ? notificationsBell(base) : null,
         themeToggle(),
         userMenu,
       ),

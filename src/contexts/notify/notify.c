@@ -3,6 +3,7 @@
  *   GET  /api/v1/notifications               the caller's notifications, newest first
  *   POST /api/v1/notifications/{id}/read     mark one read (for the caller)
  *   POST /api/v1/notifications/read-all      mark every visible one read
+ *   GET  /api/v1/notifications/stream        new ones, live (stream.c)
  *
  * Visibility: a row is the caller's when its roles mask shares a bit with
  * the caller's roles or its user_id is the caller's; always within the
@@ -21,6 +22,7 @@
 #include "http.h"
 #include "ids.h"
 #include "notify.h"
+#include "notify_internal.h"
 
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 200
@@ -90,7 +92,7 @@ static int parse_int_q(http_req_t *req, http_res_t *res, const char *name, int64
     return 0;
 }
 
-static json_t *row_json(db_res_t *r, void *arg)
+json_t *ntf__row_json(db_res_t *r, void *arg)
 {
     arena_t *a = arg;
     json_t *data = json_loads(db_res_text(r, 5), 0, NULL);
@@ -118,20 +120,24 @@ static int list_page(http_req_t *req, int64_t cursor, int64_t limit, bool unread
                       DB_TEXT(req->auth.user_id), DB_INT(limit + 1), DB_INT(cursor)};
     db_res_t *r = NULL;
     int rc = db_query(req->db, &r, sql, cursor ? 5 : 4, p);
-    if (rc == 0) rc = db_res_page(r, (int)limit, more, items, row_json, req->arena);
+    if (rc == 0) rc = db_res_page(r, (int)limit, more, items, ntf__row_json, req->arena);
     db_res_free(r);
     return rc;
 }
 
-static int unread_count(http_req_t *req, int64_t *n)
+int ntf__unread(db_t *db, const char *tenant, unsigned roles, const char *user, int64_t *n)
 {
     return db_query_one_int(
-        req->db, n,
+        db, n,
         "SELECT COUNT(*) FROM notifications n WHERE n.tenant_id = $1 AND ((n.roles & $2) <> 0 "
         "OR n.user_id = $3) AND NOT EXISTS (SELECT 1 FROM notification_reads r WHERE "
         "r.tenant_id = n.tenant_id AND r.notification_id = n.id AND r.user_id = $3)",
-        DB_ARGS(DB_TEXT(req->auth.tenant_id), DB_INT(req->auth.roles),
-                DB_TEXT(req->auth.user_id)));
+        DB_ARGS(DB_TEXT(tenant), DB_INT(roles), DB_TEXT(user)));
+}
+
+static int unread_count(http_req_t *req, int64_t *n)
+{
+    return ntf__unread(req->db, req->auth.tenant_id, req->auth.roles, req->auth.user_id, n);
 }
 
 static int list(http_req_t *req, http_res_t *res)
@@ -219,10 +225,14 @@ static const route_t routes[] = {
      "Mark every notification of the caller read", mark_all_route, 0},
     {"POST", "/api/v1/notifications/{id}/read", "notifications.view",
      "Mark one notification read for the caller", mark_read_route, 0},
+    {"GET", "/api/v1/notifications/stream", "notifications.view",
+     "The caller's new notifications, live (Server-Sent Events; resumes after Last-Event-ID)",
+     ntf__stream, RT_NO_TX | RT_STREAM},
 };
 
-void notify_register(router_t *r)
+void notify_register(router_t *r, const config_t *cfg)
 {
+    ntf__stream_configure(cfg->notify_sse_max);
     router_add(r, routes, sizeof routes / sizeof routes[0]);
     /* every staff role reads its own notifications; clients get none */
     auth_grant(ROLE_TENANT_ADMIN | ROLE_MANAGER, "notifications.view");

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "config.h"
 #include "db.h"
 #include "router.h"
 
@@ -20,8 +21,9 @@
 #define NOTIFY_MAX_TITLE 200
 #define NOTIFY_MAX_BODY 2000
 
-/* notify_register: adds the routes and their permissions. */
-void notify_register(router_t *r);
+/* notify_register: adds the routes and their permissions; reads the
+ * stream limit (BIZOSAAS_NOTIFY_SSE_MAX) from cfg. */
+void notify_register(router_t *r, const config_t *cfg);
 
 /* notify_send: writes a notification for tenant_id inside the caller's open
  * transaction on db (tenant or platform scope). roles is a mask of enum

@@ -1,8 +1,8 @@
-// dashboard.js — the client portal's home: who you are, your organisation,
-// the sections and portals you can open. The KPI cards (leads, pipeline,
-// conversion) arrive with the CRM screens; nothing here is made up.
+// dashboard.js — the client portal's home: the CRM's KPI cards and leads
+// chart (crm-kpis.js, fetched only for roles that read leads), who you are,
+// your organisation and the portals you can open.
 
-import { api, user } from '../../shared/api.js';
+import { api, hasRole, user } from '../../shared/api.js';
 import { fmtTime, h, pageHead } from '../../shared/ui.js';
 
 export default {
@@ -27,10 +27,14 @@ export default {
     api('GET', '/api/v1/auth/sso/platforms')
       .then((r) => portals.replaceChildren(...r.platforms.filter((p) => p.accessible).map((p) => h('li', null, h('a', { href: p.url }, p.name)))))
       .catch(() => {});
+    const crm = h('div');
+    if (u.tenant_id && hasRole('tenant_admin', 'manager', 'client'))
+      import('./crm-kpis.js').then((m) => crm.replaceChildren(m.crmSection())).catch(() => {});
     return h(
       'section',
       null,
       pageHead(`Welcome, ${u.name || u.email}`),
+      crm,
       h(
         'div',
         { class: 'grid' },
