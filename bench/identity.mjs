@@ -60,8 +60,13 @@ try {
     if (i > 300) throw new Error(`server did not start:\n${err}`);
     await sleep(50);
   }
-  const { email, password } =
-    seeded || JSON.parse(err.split('\n').find((l) => l.includes('"role":"manager"')));
+  // the embedded default writes the demo logins to DATA_DIR/demo-logins.txt (never the log)
+  const manager = () => {
+    const line = fs.readFileSync(path.join(dir, 'demo-logins.txt'), 'utf8').split('\n').find((l) => /\smanager\s/.test(l));
+    const [email, , password] = line.trim().split(/\s+/);
+    return { email, password };
+  };
+  const { email, password } = seeded || manager();
   const login = async () => {
     const t0 = performance.now();
     const r = await fetch(`${base}/api/v1/auth/login`, {
