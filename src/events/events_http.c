@@ -32,21 +32,6 @@ static bool is_platform(const http_req_t *req)
     return (req->auth.roles & (ROLE_SUPER_ADMIN | ROLE_SERVICE)) != 0;
 }
 
-/* parse_limit: ?limit= within [1, PAGE_MAX]. */
-static int parse_int_q(http_req_t *req, http_res_t *res, const char *name, int64_t min,
-                       int64_t max, int64_t *out)
-{
-    const char *v = http_query(req, name);
-    if (!v) return 0;
-    char *end;
-    long long x = strtoll(v, &end, 10);
-    if (!*v || *end || x < min || x > max)
-        return http_error(res, ERR_VALIDATION, "query parameter '%s' must be an integer in [%lld, %lld]",
-                          name, (long long)min, (long long)max);
-    *out = x;
-    return 0;
-}
-
 /* parse_since: an RFC 3339 UTC time ("2026-11-25T18:00:00Z", fractions
  * optional) normalized to the stored format. */
 static int parse_since(const char *v, char out[32])
@@ -97,8 +82,8 @@ static int events_list(http_req_t *req, http_res_t *res)
 {
     int64_t limit = PAGE_DEFAULT, cursor = 0;
     int rc;
-    if ((rc = parse_int_q(req, res, "limit", 1, PAGE_MAX, &limit)) < 0) return rc;
-    if ((rc = parse_int_q(req, res, "cursor", 1, INT64_MAX, &cursor)) < 0) return rc;
+    if ((rc = http_query_int(req, res, "limit", 1, PAGE_MAX, &limit)) < 0) return rc;
+    if ((rc = http_query_int(req, res, "cursor", 1, INT64_MAX, &cursor)) < 0) return rc;
     filter_t f = {.n = 0};
     buf_init(&f.sql);
     buf_append_str(&f.sql, "SELECT " EV__COLS " FROM outbox WHERE 1 = 1");
@@ -204,7 +189,7 @@ static int dead_letters_list(http_req_t *req, http_res_t *res)
 {
     int64_t limit = PAGE_DEFAULT;
     int rc;
-    if ((rc = parse_int_q(req, res, "limit", 1, PAGE_MAX, &limit)) < 0) return rc;
+    if ((rc = http_query_int(req, res, "limit", 1, PAGE_MAX, &limit)) < 0) return rc;
     filter_t f = {.n = 0};
     buf_init(&f.sql);
     buf_append_str(&f.sql, "SELECT id, tenant_id, subscriber, event_id, seq, aggregate_type, "

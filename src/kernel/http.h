@@ -123,6 +123,12 @@ const char *http_param(const http_req_t *req, const char *name);  /* path parame
 /* http_query: the decoded value of a query parameter, NULL when absent. */
 const char *http_query(const http_req_t *req, const char *name);
 
+/* http_query_int: the integer query parameter name into *out, left
+ * unchanged when absent. A value that is not a whole number in [min, max]
+ * writes a 422 naming the parameter and returns ERR_VALIDATION. */
+int http_query_int(const http_req_t *req, http_res_t *res, const char *name, int64_t min,
+                   int64_t max, int64_t *out);
+
 /* http_body_json: parses the body as a JSON object. On failure writes the
  * error response (415 when Content-Type is not JSON, 400 invalid_json with
  * the position, 422 when it is not an object) and returns NULL with *rc set.

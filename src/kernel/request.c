@@ -1,5 +1,6 @@
 /* request.c — request accessors and JSON body/field validation helpers. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -120,5 +121,19 @@ int json_reject_unknown(http_res_t *res, json_t *obj, const char *const *allowed
             if (strcmp(*a, k) == 0) ok = true;
         if (!ok) return http_error(res, ERR_VALIDATION, "unknown field '%s'", k);
     }
+    return 0;
+}
+
+int http_query_int(const http_req_t *req, http_res_t *res, const char *name, int64_t min,
+                   int64_t max, int64_t *out)
+{
+    const char *v = http_query(req, name);
+    if (!v) return 0;
+    char *end;
+    long long x = strtoll(v, &end, 10);
+    if (!*v || *end || x < min || x > max)
+        return http_error(res, ERR_VALIDATION, "query parameter '%s' must be an integer in [%lld, %lld]",
+                          name, (long long)min, (long long)max);
+    *out = x;
     return 0;
 }

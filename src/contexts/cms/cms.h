@@ -53,6 +53,12 @@ int cms_publish_due(db_t *db, int64_t now_ms, int *published);
 int cms_form_submit(db_t *db, const char *tenant_id, const char *form_slug, const json_t *fields,
                     const char *remote_addr, arena_t *a, json_t **submission_out);
 
+/* cms_host_tenant: the tenant of a Host header value (port removed,
+ * lower-cased; 127.0.0.1 and [::1] read as localhost), cached for a few
+ * seconds. Runs its own platform-scope read transaction on db (none may be
+ * open). ERR_NOT_FOUND when no tenant has that domain. */
+int cms_host_tenant(db_t *db, const char *host, char out[64]);
+
 /* A form handler replaces the plain store of one form's submissions on the
  * site's POST /contact: the contact flow registers one for "contact", so a
  * post without JavaScript also creates the lead. Same contract as

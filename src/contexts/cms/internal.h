@@ -131,11 +131,6 @@ int cms__submission_list(db_t *db, const char *tenant, const char *form_slug, co
                          int limit, arena_t *a, json_t *items, bool *more);
 
 /* ---- public traffic (site.c) ---- */
-/* cms__host_tenant: the tenant of a Host header value (port removed,
- * lower-cased; 127.0.0.1 and [::1] read as localhost), cached for a few
- * seconds. Runs its own platform-scope read transaction on db (none may be
- * open). ERR_NOT_FOUND when no tenant has that domain. */
-int cms__host_tenant(db_t *db, const char *host, char out[64]);
 
 /* ---- rendering (render.c) ---- */
 typedef struct cms_site_ctx {

@@ -74,7 +74,7 @@ static bool host_norm(const char *h, char out[128])
     return n > 0;
 }
 
-int cms__host_tenant(db_t *db, const char *host_header, char out[64])
+int cms_host_tenant(db_t *db, const char *host_header, char out[64])
 {
     char host[128];
     if (!host_norm(host_header, host)) return ERR_NOT_FOUND;
@@ -103,7 +103,7 @@ int cms__host_tenant(db_t *db, const char *host_header, char out[64])
 int cms__public_begin(http_req_t *req, http_res_t *res, bool write, char tenant[64])
 {
     if (!req->db) return http_error(res, ERR_DB_UNAVAILABLE, "the database is unavailable; retry later");
-    int rc = cms__host_tenant(req->db, http_header(req, "Host"), tenant);
+    int rc = cms_host_tenant(req->db, http_header(req, "Host"), tenant);
     if (rc == ERR_NOT_FOUND) return http_error(res, rc, "no site is served for this host");
     if (rc < 0) return http_error(res, ERR_DB_UNAVAILABLE, NULL);
     if (db_begin(req->db, tenant, write) < 0) return http_error(res, ERR_DB_UNAVAILABLE, NULL);
@@ -351,7 +351,7 @@ static int site_page(http_req_t *req, http_res_t *res)
     }
     if (!cms__path_ok(path)) {
         char tenant[64];
-        if (!req->db || cms__host_tenant(req->db, http_header(req, "Host"), tenant) < 0)
+        if (!req->db || cms_host_tenant(req->db, http_header(req, "Host"), tenant) < 0)
             return http_error(res, ERR_NOT_FOUND, "no page at %s", path);
         if (db_begin(req->db, tenant, false) < 0) return http_error(res, ERR_DB_UNAVAILABLE, NULL);
         not_found(req, res, tenant);

@@ -3,7 +3,6 @@
  * with the lead, 202 when the lead waits for the event retry, 422 with the
  * per-field messages. (The marketing site's own form posts to the CMS's
  * POST /contact, which runs the same use case through its form handler.) */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,7 @@
 #include "clock.h"
 #include "contact.h"
 #include "contact_internal.h"
-#include "contexts/identity/identity.h"
+#include "contexts/cms/cms.h"
 #include "err.h"
 #include "gateway/ratelimit.h"
 #include "http.h"
@@ -22,34 +21,6 @@
 
 static const config_t *g_cfg;
 static gw_ratelimit_t *g_rl;
-
-/* host_tenant: the tenant of the request's Host header (port removed,
- * lower-cased; loopback addresses read as "localhost", the demo tenant's
- * domain), looked up in a short platform-scope transaction. */
-static int host_tenant(http_req_t *req, char tenant[64])
-{
-    const char *h = http_header(req, "host");
-    if (!h || !*h) return ERR_NOT_FOUND;
-    char host[256];
-    size_t n = 0;
-    if (h[0] == '[') { /* [::1]:8001 */
-        const char *e = strchr(h, ']');
-        if (!e) return ERR_NOT_FOUND;
-        n = (size_t)(e - h) + 1;
-    } else {
-        const char *c = strchr(h, ':');
-        n = c ? (size_t)(c - h) : strlen(h);
-    }
-    if (n == 0 || n >= sizeof host) return ERR_NOT_FOUND;
-    for (size_t i = 0; i < n; i++) host[i] = (char)tolower((unsigned char)h[i]);
-    host[n] = '\0';
-    if (!strcmp(host, "127.0.0.1") || !strcmp(host, "[::1]")) strcpy(host, "localhost");
-    int rc = db_begin_platform(req->db, false);
-    if (rc < 0) return rc;
-    rc = identity_tenant_by_host(req->db, host, tenant);
-    db_rollback(req->db);
-    return rc;
-}
 
 static int submit(http_req_t *req, http_res_t *res)
 {
@@ -77,7 +48,7 @@ static int submit(http_req_t *req, http_res_t *res)
     if (!fields) return rc;
 
     char tenant[64];
-    rc = host_tenant(req, tenant);
+    rc = cms_host_tenant(req->db, http_header(req, "host"), tenant); /* the site's own lookup */
     if (rc == ERR_NOT_FOUND) return http_error(res, rc, "no site is served at this host");
     if (rc < 0) return http_error(res, rc, NULL);
 

@@ -77,21 +77,6 @@ out:
 /* The visibility condition of the caller's rows; $1 tenant, $2 roles, $3 user. */
 #define MINE "tenant_id = $1 AND ((roles & $2) <> 0 OR user_id = $3)"
 
-static int parse_int_q(http_req_t *req, http_res_t *res, const char *name, int64_t min,
-                       int64_t max, int64_t *out)
-{
-    const char *v = http_query(req, name);
-    if (!v) return 0;
-    char *end;
-    long long x = strtoll(v, &end, 10);
-    if (!*v || *end || x < min || x > max)
-        return http_error(res, ERR_VALIDATION,
-                          "query parameter '%s' must be an integer in [%lld, %lld]", name,
-                          (long long)min, (long long)max);
-    *out = x;
-    return 0;
-}
-
 json_t *ntf__row_json(db_res_t *r, void *arg)
 {
     arena_t *a = arg;
@@ -144,8 +129,8 @@ static int list(http_req_t *req, http_res_t *res)
 {
     int64_t limit = PAGE_DEFAULT, cursor = 0;
     int rc;
-    if ((rc = parse_int_q(req, res, "limit", 1, PAGE_MAX, &limit)) < 0) return rc;
-    if ((rc = parse_int_q(req, res, "cursor", 1, INT64_MAX, &cursor)) < 0) return rc;
+    if ((rc = http_query_int(req, res, "limit", 1, PAGE_MAX, &limit)) < 0) return rc;
+    if ((rc = http_query_int(req, res, "cursor", 1, INT64_MAX, &cursor)) < 0) return rc;
     const char *u = http_query(req, "unread");
     if (u && strcmp(u, "true") && strcmp(u, "false"))
         return http_error(res, ERR_VALIDATION, "query parameter 'unread' must be true or false");
