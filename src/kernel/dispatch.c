@@ -48,7 +48,7 @@ static void run_job(pool_job_t *pj, db_t *db)
      * request hook inside it: one transaction instead of two (on PostgreSQL
      * two round trips fewer). Writes (idempotency claims come first) and API
      * keys (whose tenant the hook is yet to find) keep the hook in front. */
-    bool write = is_write_method(req->method);
+    bool write = is_write_method(req->method) || (rt->flags & RT_WRITES);
     bool platform = (rt->flags & RT_PLATFORM) && req->authenticated &&
                     (req->auth.roles & (ROLE_SUPER_ADMIN | ROLE_SERVICE));
     bool began = false;

@@ -63,6 +63,10 @@ enum route_flags {
      * headers, the clock or randomness): the I/O thread may answer the same request
      * again from memory while nothing has been committed to the database since. */
     RT_REPEATABLE = 1u << 8,
+    RT_WRITES = 1u << 9, /* a GET whose handler writes too (the vault audits every read): its
+                            transaction is opened for writing, so on SQLite it takes the write
+                            lock up front instead of failing a read-to-write upgrade (409) when
+                            another connection committed meanwhile */
 };
 
 #define HTTP_MAX_PARAMS 8

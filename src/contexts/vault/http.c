@@ -348,7 +348,7 @@ static int metadata_delete(http_req_t *req, http_res_t *res)
 
 static const route_t routes[] = {
     {"GET", "/v1/secret/data/{path...}", NULL, "Read a secret version (?version=N; default current)",
-     data_get, RT_PLATFORM},
+     data_get, RT_PLATFORM | RT_WRITES},
     {"PUT", "/v1/secret/data/{path...}", NULL,
      "Write a new secret version ({data, options: {cas}})", data_put, RT_PLATFORM},
     {"POST", "/v1/secret/data/{path...}", NULL, "Write a new secret version (same as PUT)", data_put,
@@ -363,7 +363,7 @@ static const route_t routes[] = {
      destroy_versions, RT_PLATFORM},
     {"GET", "/v1/secret/metadata/{path...}", NULL,
      "Metadata of a path, or with ?list=true (&recursive=true) the keys under a prefix",
-     metadata_get, RT_PLATFORM},
+     metadata_get, RT_PLATFORM | RT_WRITES},
     {"PUT", "/v1/secret/metadata/{path...}", NULL, "Set max_versions / cas_required of a path",
      metadata_put, RT_PLATFORM},
     {"POST", "/v1/secret/metadata/{path...}", NULL, "Set max_versions / cas_required (same as PUT)",
