@@ -11,48 +11,16 @@
 //      leads created in step 1.
 // Prints requests/s and latency; the machine's load average is printed too,
 // since the numbers mean little on a busy machine.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+import { SECRET, freePort, sleep, token, wrk } from './lib.mjs';
+
 const bin = path.resolve(process.argv[2] || 'build/bizosaas');
 const pgUrl = process.argv[3] || process.env.BIZOSAAS_BENCH_PG_URL || '';
-const SECRET = 'bench-secret-0123456789abcdef0123456789abcdef';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
-
-function token(tenant) {
-  const now = Math.floor(Date.now() / 1000);
-  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: crypto.randomUUID(), tenant_id: tenant, roles: ['manager'], iat: now, exp: now + 3600, iss: 'bizosaas', aud: 'bizosaas' })}`;
-  return `${body}.${crypto.createHmac('sha256', SECRET).update(body).digest('base64url')}`;
-}
-
-async function freePort() {
-  return new Promise((r) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => r(p));
-    });
-  });
-}
-
-function wrk(url, tok, script, dir) {
-  const args = ['-t2', '-c32', '-d10s', '--latency', '-H', `Authorization: Bearer ${tok}`];
-  if (script) {
-    const f = path.join(dir, 'post.lua');
-    fs.writeFileSync(f, script);
-    args.push('-s', f);
-  }
-  const out = execFileSync('wrk', [...args, url], { encoding: 'utf8' });
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)?.[1];
-  const p50 = /^\s+50%\s+(\S+)/m.exec(out)?.[1];
-  const p99 = /^\s+99%\s+(\S+)/m.exec(out)?.[1];
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] || '0';
-  return { rps: Number(rps), p50, p99, non2xx: Number(non2xx) };
-}
 
 const POST = `
 counter = 0
@@ -91,8 +59,8 @@ async function run(label, dbUrl) {
       await sleep(50);
     }
     const tok = token(crypto.randomUUID());
-    const create = wrk(`${base}/api/v1/crm/leads`, tok, POST, dir);
-    const list = wrk(`${base}/api/v1/crm/leads?limit=50&sort=score`, tok, null, dir);
+    const create = wrk(`${base}/api/v1/crm/leads`, `Authorization: Bearer ${tok}`, POST, dir);
+    const list = wrk(`${base}/api/v1/crm/leads?limit=50&sort=score`, `Authorization: Bearer ${tok}`, null, dir);
     const n = await (await fetch(`${base}/api/v1/crm/leads?limit=1`, { headers: { authorization: `Bearer ${tok}` } })).json();
     if (!n.items?.length) throw new Error(`no leads were created: ${JSON.stringify(n)} ${JSON.stringify(create)}`);
     console.log(`${label.padEnd(10)} create: ${create.rps.toFixed(0).padStart(6)} req/s (p50 ${create.p50}, p99 ${create.p99}, non-2xx ${create.non2xx})`);
