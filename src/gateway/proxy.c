@@ -36,7 +36,7 @@ typedef struct uconn {
     proxy_t *x;          /* the request using it, NULL while idle or closing */
     upool_t *pool;       /* where it goes back to */
     gw_upstream_stats_t *stats;
-    struct uconn *next;  /* idle list */
+    struct uconn *next, *prev; /* idle list */
     bool idle, closing, reading;
     int64_t idle_since_ms;
 } uconn_t;
@@ -53,7 +53,7 @@ struct upool {
     const gw_upstream_stats_t *key; /* the service */
     char host[256];
     int port;
-    uconn_t *idle; /* most recently used first */
+    uconn_t *idle, *idle_tail; /* most recently used first; the tail is the oldest */
     int nidle;
     budget_t budget;
 };
@@ -301,12 +301,11 @@ static void u_closed(uv_handle_t *h)
 static void pool_unlink(uconn_t *u)
 {
     if (!u->idle) return;
-    for (uconn_t **pp = &u->pool->idle; *pp; pp = &(*pp)->next)
-        if (*pp == u) {
-            *pp = u->next;
-            break;
-        }
-    u->pool->nidle--;
+    upool_t *pl = u->pool;
+    if (u->prev) u->prev->next = u->next; else pl->idle = u->next;
+    if (u->next) u->next->prev = u->prev; else pl->idle_tail = u->prev;
+    u->next = u->prev = NULL;
+    pl->nidle--;
     u->idle = false;
     atomic_fetch_sub(&u->stats->idle, 1);
 }
@@ -377,10 +376,17 @@ static void u_release(proxy_t *x)
     }
     u->idle = true;
     u->idle_since_ms = clock_now_ms();
+    u->prev = NULL;
     u->next = pl->idle;
+    if (pl->idle) pl->idle->prev = u; else pl->idle_tail = u;
     pl->idle = u;
     pl->nidle++;
     atomic_fetch_add(&u->stats->idle, 1);
+    /* Connections taken most-recently-used first leave the ones demand no
+     * longer needs at the tail: close those that have idled too long, so a
+     * burst's connections do not stay open for as long as the pool has room. */
+    while (pl->idle_tail && u->idle_since_ms - pl->idle_tail->idle_since_ms > GW_POOL_IDLE_MAX_MS)
+        u_close(pl->idle_tail);
 }
 
 void gw_proxy_loop_closing(void)
@@ -547,14 +553,23 @@ static void on_up_written(uv_write_t *w, int status)
     if (!x->finished) check_written(x);
 }
 
-/* up_write: bytes (a + b) to the upstream, on x->u. */
+/* up_write: bytes (a + b) to the upstream, on x->u. Written right away
+ * when the socket takes them all (the usual case): a uv_write that
+ * completes at once still costs an epoll_ctl per request in libuv. */
 static int up_write(proxy_t *x, const void *a, size_t an, const void *b, size_t bn)
 {
-    wchunk_t *k = xmalloc(sizeof *k + an + bn);
+    uv_buf_t bufs[2] = {uv_buf_init((char *)a, (unsigned)an), uv_buf_init((char *)b, (unsigned)bn)};
+    int w = uv_try_write((uv_stream_t *)&x->u->tcp, bufs, bn ? 2 : 1);
+    if (w < 0 && w != UV_EAGAIN) return -1;
+    size_t done = w > 0 ? (size_t)w : 0;
+    if (done == an + bn) return 0;
+    size_t ra = done < an ? an - done : 0;             /* what is left of a */
+    size_t rb = done > an ? an + bn - done : bn;       /* and of b */
+    wchunk_t *k = xmalloc(sizeof *k + ra + rb);
     k->owner = x->u;
-    k->n = an + bn;
-    memcpy(k->data, a, an);
-    if (bn) memcpy(k->data + an, b, bn);
+    k->n = ra + rb;
+    if (ra) memcpy(k->data, (const char *)a + (an - ra), ra);
+    if (rb) memcpy(k->data + ra, (const char *)b + (bn - rb), rb);
     uv_buf_t buf = uv_buf_init(k->data, (unsigned)k->n);
     if (uv_write(&k->w, (uv_stream_t *)&x->u->tcp, &buf, 1, on_up_written) != 0) {
         free(k);
@@ -1050,6 +1065,7 @@ static void send_request(proxy_t *x)
     }
     x->head_sent = true;
     buf_cleanup(&x->pend);
+    check_written(x); /* written at once when the socket took it all */
     /* a pooled connection is read while idle already */
     if (!u->reading) {
         if (uv_read_start((uv_stream_t *)&u->tcp, alloc_cb, on_read) != 0) {
@@ -1057,6 +1073,12 @@ static void send_request(proxy_t *x)
             return;
         }
         u->reading = true;
+    }
+    /* What on_up_written does once a write ends: a body that came while
+     * connecting may have paused the client; written at once, it resumes. */
+    if (x->client_paused && x->up_queued + x->pend.n < QUEUE_LOW) {
+        x->client_paused = false;
+        http_body_pause(x->req, false); /* may feed more right here */
     }
 }
 

@@ -141,7 +141,7 @@ static const setting_t settings[] = {
     {"WEB_CACHE_MAX_BYTES", C_INT, OFF(web_cache_max_bytes), "67108864", 1024, BIG,
      "web portals: the whole web root is loaded (and gzipped) into memory at start; a larger "
      "tree refuses to start"},
-    {"UPSTREAM_KEEPALIVE", C_INT, OFF(upstream_keepalive), "64", 0, 4096,
+    {"UPSTREAM_KEEPALIVE", C_INT, OFF(upstream_keepalive), "256", 0, 4096,
      "gateway: idle keep-alive connections kept per HTTP upstream per I/O thread (0 = none)"},
     {"RATELIMIT_REDIS_TIMEOUT_MS", C_INT, OFF(ratelimit_redis_timeout_ms), "50", 1, 5000,
      "gateway: with REDIS_URL, rate limits are shared through Redis; its connect/command "
