@@ -419,15 +419,17 @@ static int64_t freshness(const hp_header_t *hs, size_t nh, int64_t ttl_s, int64_
     return ttl > 0 ? ttl * 1000 : 0;
 }
 
-/* strip_age: the header lines without Age (a hit gets its own). */
-static str_t strip_age(str_t lines, buf_t *tmp)
+/* strip_own: the header lines without Age and X-Cache (a hit gets its
+ * own). */
+static str_t strip_own(str_t lines, buf_t *tmp)
 {
     size_t i = 0;
     bool any = false;
     while (i < lines.n) {
         const char *e = memchr(lines.p + i, '\n', lines.n - i);
         size_t len = e ? (size_t)(e - (lines.p + i)) + 1 : lines.n - i;
-        if (len >= 4 && strncasecmp(lines.p + i, "Age:", 4) == 0)
+        if ((len >= 4 && strncasecmp(lines.p + i, "Age:", 4) == 0) ||
+            (len >= 8 && strncasecmp(lines.p + i, "X-Cache:", 8) == 0))
             any = true;
         else
             buf_append(tmp, lines.p + i, len);
@@ -445,7 +447,7 @@ void gw_cache_offer(const gw_cache_ctx_t *ctx, int status, const hp_header_t *hs
     if (ttl_ms <= 0) return;
     buf_t tmp;
     buf_init(&tmp);
-    str_t kept = strip_age(lines, &tmp);
+    str_t kept = strip_own(lines, &tmp);
     if (gw_cache_put(ctx->cache, ctx->key, ctx->key_len, ctx->scope_len, ctx->service_len,
                      ctx->gen, clock_now_ms(), ttl_ms, age_s, kept, ctype, body,
                      ctx->stats) &&

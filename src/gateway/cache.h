@@ -102,7 +102,9 @@ bool gw_cache_put(gw_cache_t *c, const char *key, size_t key_len, size_t scope_l
 
 /* gw_cache_invalidate: drops every entry whose key starts with the prefix
  * (a service's or a scope's: key[0..service_len) or key[0..scope_len)) and
- * invalidates the generation of that prefix. Returns how many went. */
+ * invalidates the generation of that prefix. Returns how many went. It
+ * scans every entry (one stripe locked at a time): a write to a caching
+ * service costs time in proportion to the entries held, not to its own. */
 size_t gw_cache_invalidate(gw_cache_t *c, const char *prefix, size_t n);
 
 /* gw_cache_bytes / gw_cache_count: memory held and entries, for tests and

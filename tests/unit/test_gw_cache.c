@@ -219,7 +219,7 @@ static bool offered(gw_cache_t *c, tkey_t k, const char *name, const char *value
                           .stats = &st};
     ctx.gen = gw_cache_generation(c, k.p, k.scope, k.service);
     hp_header_t h[1] = {{str_of(name), str_of(value)}};
-    gw_cache_offer(&ctx, status, h, name ? 1 : 0, STR_LIT("X-A: 1\r\nAge: 7\r\n"), "text/plain",
+    gw_cache_offer(&ctx, status, h, name ? 1 : 0, STR_LIT("X-A: 1\r\nAge: 7\r\nx-cache: MISS\r\n"), "text/plain",
                    STR_LIT("body"));
     return atomic_load(&st.stores) == 1;
 }
