@@ -28,6 +28,7 @@ let upstream;
 let upPort;
 let seen = 0; // requests the upstream answered
 let hitsSeen = 0; // X-Cache: HIT answers this file received
+const hitsBy = {}; // ... per service
 
 function startUpstream(port) {
   const s = http.createServer((req, res) => {
@@ -48,6 +49,7 @@ function startUpstream(port) {
       if (url.includes('/short')) res.setHeader('Cache-Control', 'max-age=1');
       if (url.includes('/vary-cookie')) res.setHeader('Vary', 'Cookie');
       if (url.includes('/missing')) res.statusCode = 404;
+      if (url.includes('/fail')) res.statusCode = 500;
       res.end(
         JSON.stringify({
           n,
@@ -71,7 +73,11 @@ async function register(body) {
 /** get: one request through the gateway; counts the hits it sees. */
 async function get(path, token, { method = 'GET', headers = {} } = {}) {
   const r = await request(srv, method, path, { token, headers });
-  if (header(r, 'x-cache') === 'HIT') hitsSeen++;
+  if (header(r, 'x-cache') === 'HIT') {
+    hitsSeen++;
+    const svc = path.split('/')[3];
+    hitsBy[svc] = (hitsBy[svc] ?? 0) + 1;
+  }
   return r;
 }
 
@@ -250,17 +256,43 @@ test('bad cache_ttl_s is refused and changes nothing; an update drops the entrie
   assert.equal(header(await get(path, userA1), 'x-cache'), 'HIT');
 });
 
+test('the breaker comes before a hit, and hits never feed it', async () => {
+  const name = `brk-${sfx}`;
+  await register({
+    name,
+    target: `http://127.0.0.1:${upPort}/base`,
+    cache_ttl_s: 60,
+    breaker_failures: 2,
+    breaker_cooldown_ms: 600000,
+  });
+  const ok = `/api/brain/${name}/ok`;
+  assert.equal(header(await get(ok, userA1), 'x-cache'), 'MISS');
+  assert.equal((await get(`/api/brain/${name}/fail`, userA1)).status, 500);
+  // a hit between two failures must not reset the count of failures in a row
+  assert.equal(header(await get(ok, userA1), 'x-cache'), 'HIT');
+  assert.equal((await get(`/api/brain/${name}/fail`, userA1)).status, 500);
+  const s = await request(srv, 'GET', `/api/brain/services/${name}`, { token: admin });
+  assert.equal(s.json.breaker.state, 'open', JSON.stringify(s.json.breaker));
+  // open: refused before the cache is asked
+  const refused = await get(ok, userA1);
+  assert.equal(refused.status, 503, show(refused));
+  assert.equal(header(refused, 'x-cache'), undefined);
+  assert.equal(s.json.stats.requests, 4, 'the hit counts as a request');
+  assert.equal(s.json.stats.ok, 2);
+});
+
 test('/api/brain/metrics and /metrics count the hits', async () => {
   assert.ok(hitsSeen >= 10, `hits seen: ${hitsSeen}`);
   const m = await request(srv, 'GET', '/api/brain/metrics', { token: admin });
   assert.equal(m.status, 200, show(m));
   assert.equal(m.json.cache_hits, hitsSeen);
   const c = m.json.services[UP].cache;
-  assert.equal(c.hits, hitsSeen);
+  assert.equal(c.hits, hitsBy[UP]);
+  assert.equal(m.json.services[`brk-${sfx}`].cache.hits, hitsBy[`brk-${sfx}`]);
   assert.ok(c.misses > 0 && c.stores > 0, JSON.stringify(c));
   assert.equal(m.json.services[UP0].cache.hits, 0);
   const prom = await request(srv, 'GET', '/metrics');
-  assert.match(prom.text, new RegExp(`gateway_cache_hits_total\\{service="${UP}"\\} ${hitsSeen}\\n`));
+  assert.match(prom.text, new RegExp(`gateway_cache_hits_total\\{service="${UP}"\\} ${hitsBy[UP]}\\n`));
   assert.match(prom.text, new RegExp(`gateway_cache_stores_total\\{service="${UP}"\\} ${c.stores}\\n`));
   assert.match(prom.text, /gateway_cache_bytes \d+\n/);
 });
