@@ -32,21 +32,21 @@
 
 typedef struct entry entry_t;
 struct entry {
-    entry_t *hnext;            /* hash chain */
-    entry_t *prev, *next;      /* LRU list */
+    entry_t *hnext;       /* hash chain */
+    entry_t *prev, *next; /* LRU list */
     uint64_t hash;
     int64_t stored_ms, expires_ms, age_s;
-    gw_cache_stats_t *stats;   /* the service's, borrowed */
-    size_t size;               /* bytes counted against the cap */
+    gw_cache_stats_t *stats; /* the service's, borrowed */
+    size_t size;             /* bytes counted against the cap */
     size_t key_len, hdr_len, ctype_len, body_len;
-    char data[];               /* key, header lines, content type, body */
+    char data[]; /* key, header lines, content type, body */
 };
 
 typedef struct stripe {
     pthread_mutex_t mu;
     entry_t **buckets;
-    size_t nbuckets;           /* a power of two */
-    entry_t *head, *tail;      /* most / least recently used */
+    size_t nbuckets;      /* a power of two */
+    entry_t *head, *tail; /* most / least recently used */
     size_t bytes, cap, count;
 } stripe_t;
 
@@ -79,7 +79,8 @@ gw_cache_t *gw_cache_new(size_t max_bytes, unsigned stripes)
     size_t cap = max_bytes / stripes;
     /* about one bucket per 4 KiB of room: short chains for typical answers */
     size_t nb = 64;
-    while (nb < cap / 4096 && nb < (1u << 20)) nb <<= 1;
+    while (nb < cap / 4096 && nb < (1u << 20))
+        nb <<= 1;
     for (unsigned i = 0; i < stripes; i++) {
         stripe_t *s = &c->stripes[i];
         pthread_mutex_init(&s->mu, NULL);
@@ -87,7 +88,8 @@ gw_cache_t *gw_cache_new(size_t max_bytes, unsigned stripes)
         s->nbuckets = nb;
         s->buckets = xcalloc(nb, sizeof *s->buckets);
     }
-    for (size_t i = 0; i < GEN_SLOTS; i++) atomic_init(&c->gen[i], 0);
+    for (size_t i = 0; i < GEN_SLOTS; i++)
+        atomic_init(&c->gen[i], 0);
     return c;
 }
 
@@ -135,8 +137,7 @@ static _Atomic uint64_t *gen_slot(gw_cache_t *c, const char *p, size_t n)
     return &c->gen[fnv1a(p, n) % GEN_SLOTS];
 }
 
-uint64_t gw_cache_generation(gw_cache_t *c, const char *key, size_t scope_len,
-                             size_t service_len)
+uint64_t gw_cache_generation(gw_cache_t *c, const char *key, size_t scope_len, size_t service_len)
 {
     /* both only grow, so the sum changes when either does */
     return atomic_load(gen_slot(c, key, scope_len)) + atomic_load(gen_slot(c, key, service_len));
@@ -144,12 +145,22 @@ uint64_t gw_cache_generation(gw_cache_t *c, const char *key, size_t scope_len,
 
 /* --- one stripe (its lock held) --- */
 
-static stripe_t *stripe_of(gw_cache_t *c, uint64_t h) { return &c->stripes[(h >> 32) % c->nstripes]; }
+/* the high half picks the stripe, the low half the bucket: independent bits */
+static stripe_t *stripe_of(gw_cache_t *c, uint64_t h)
+{
+    return &c->stripes[(h >> 32) % c->nstripes];
+}
 
 static void lru_unlink(stripe_t *s, entry_t *e)
 {
-    if (e->prev) e->prev->next = e->next; else s->head = e->next;
-    if (e->next) e->next->prev = e->prev; else s->tail = e->prev;
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        s->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        s->tail = e->prev;
     e->prev = e->next = NULL;
 }
 
@@ -157,7 +168,10 @@ static void lru_push_front(stripe_t *s, entry_t *e)
 {
     e->prev = NULL;
     e->next = s->head;
-    if (s->head) s->head->prev = e; else s->tail = e;
+    if (s->head)
+        s->head->prev = e;
+    else
+        s->tail = e;
     s->head = e;
 }
 
@@ -165,7 +179,8 @@ static void lru_push_front(stripe_t *s, entry_t *e)
 static void drop(stripe_t *s, entry_t *e)
 {
     entry_t **pp = &s->buckets[e->hash & (s->nbuckets - 1)];
-    while (*pp != e) pp = &(*pp)->hnext;
+    while (*pp != e)
+        pp = &(*pp)->hnext;
     *pp = e->hnext;
     lru_unlink(s, e);
     s->bytes -= e->size;
@@ -210,9 +225,8 @@ bool gw_cache_get(gw_cache_t *c, const char *key, size_t key_len, int64_t now_ms
 }
 
 bool gw_cache_put(gw_cache_t *c, const char *key, size_t key_len, size_t scope_len,
-                  size_t service_len, uint64_t gen, int64_t now_ms, int64_t ttl_ms,
-                  int64_t age_s, str_t headers, const char *ctype, str_t body,
-                  gw_cache_stats_t *stats)
+                  size_t service_len, uint64_t gen, int64_t now_ms, int64_t ttl_ms, int64_t age_s,
+                  str_t headers, const char *ctype, str_t body, gw_cache_stats_t *stats)
 {
     if (body.n > GW_CACHE_ENTRY_MAX || ttl_ms <= 0) return false;
     size_t cl = ctype ? strlen(ctype) : 0;
@@ -317,27 +331,33 @@ size_t gw_cache_count(gw_cache_t *c)
 static bool directive(str_t v, size_t *pos, str_t *name, str_t *arg)
 {
     size_t i = *pos;
-    while (i < v.n && (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == ',')) i++;
+    while (i < v.n && (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == ','))
+        i++;
     if (i >= v.n) return false;
     size_t s = i;
-    while (i < v.n && v.p[i] != '=' && v.p[i] != ',' && v.p[i] != ' ' && v.p[i] != '\t') i++;
+    while (i < v.n && v.p[i] != '=' && v.p[i] != ',' && v.p[i] != ' ' && v.p[i] != '\t')
+        i++;
     *name = (str_t){v.p + s, i - s};
     *arg = STR_NULL;
-    while (i < v.n && (v.p[i] == ' ' || v.p[i] == '\t')) i++;
+    while (i < v.n && (v.p[i] == ' ' || v.p[i] == '\t'))
+        i++;
     if (i < v.n && v.p[i] == '=') {
         i++;
         if (i < v.n && v.p[i] == '"') {
             size_t a = ++i;
-            while (i < v.n && v.p[i] != '"') i++;
+            while (i < v.n && v.p[i] != '"')
+                i++;
             *arg = (str_t){v.p + a, i - a};
             if (i < v.n) i++;
         } else {
             size_t a = i;
-            while (i < v.n && v.p[i] != ',' && v.p[i] != ' ' && v.p[i] != '\t') i++;
+            while (i < v.n && v.p[i] != ',' && v.p[i] != ' ' && v.p[i] != '\t')
+                i++;
             *arg = (str_t){v.p + a, i - a};
         }
     }
-    while (i < v.n && v.p[i] != ',') i++; /* anything else up to the next comma */
+    while (i < v.n && v.p[i] != ',')
+        i++; /* anything else up to the next comma */
     *pos = i;
     return true;
 }
@@ -448,9 +468,8 @@ void gw_cache_offer(const gw_cache_ctx_t *ctx, int status, const hp_header_t *hs
     buf_t tmp;
     buf_init(&tmp);
     str_t kept = strip_own(lines, &tmp);
-    if (gw_cache_put(ctx->cache, ctx->key, ctx->key_len, ctx->scope_len, ctx->service_len,
-                     ctx->gen, clock_now_ms(), ttl_ms, age_s, kept, ctype, body,
-                     ctx->stats) &&
+    if (gw_cache_put(ctx->cache, ctx->key, ctx->key_len, ctx->scope_len, ctx->service_len, ctx->gen,
+                     clock_now_ms(), ttl_ms, age_s, kept, ctype, body, ctx->stats) &&
         ctx->stats)
         atomic_fetch_add(&ctx->stats->stores, 1);
     buf_cleanup(&tmp);

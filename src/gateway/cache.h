@@ -47,15 +47,15 @@ typedef struct gw_cache_stats {
 
 /* What one proxied request means to the cache, built by gw_cache_prepare. */
 typedef struct gw_cache_ctx {
-    gw_cache_t *cache;       /* NULL: the request has nothing to do with the cache */
-    const char *key;         /* borrowed from the request arena */
+    gw_cache_t *cache;         /* NULL: the request has nothing to do with the cache */
+    const char *key;           /* borrowed from the request arena */
     size_t key_len, scope_len; /* scope: the service + tenant prefix of key */
-    size_t service_len;      /* the service prefix of key */
-    int64_t ttl_s;           /* the service's cache_ttl_s */
-    uint64_t gen;            /* generation at lookup (see gw_cache_generation) */
-    bool store;              /* offer the answer (gw_cache_offer) */
-    bool invalidate;         /* a write: drop the scope once it completed */
-    gw_cache_stats_t *stats; /* the service's; borrowed */
+    size_t service_len;        /* the service prefix of key */
+    int64_t ttl_s;             /* the service's cache_ttl_s */
+    uint64_t gen;              /* generation at lookup (see gw_cache_generation) */
+    bool store;                /* offer the answer (gw_cache_offer) */
+    bool invalidate;           /* a write: drop the scope once it completed */
+    gw_cache_stats_t *stats;   /* the service's; borrowed */
 } gw_cache_ctx_t;
 
 /* gw_cache_new: an empty cache of at most max_bytes, split over stripes
@@ -78,8 +78,7 @@ const char *gw_cache_key(arena_t *a, const char *service, const char *tenant, co
 /* gw_cache_generation: a token that changes whenever a prefix of key (the
  * service, or the service and tenant) is invalidated. Taken before asking
  * the upstream and handed to gw_cache_put: a changed token refuses the put. */
-uint64_t gw_cache_generation(gw_cache_t *c, const char *key, size_t scope_len,
-                             size_t service_len);
+uint64_t gw_cache_generation(gw_cache_t *c, const char *key, size_t scope_len, size_t service_len);
 
 /* gw_cache_get: on a live entry for key appends its header lines ("Name:
  * value\r\n") to headers and its body to body, copies its content type
@@ -96,9 +95,8 @@ bool gw_cache_get(gw_cache_t *c, const char *key, size_t key_len, int64_t now_ms
  * GW_CACHE_ENTRY_MAX or the entry cannot fit in its stripe. stats (may be
  * NULL) is borrowed for as long as the entry lives. */
 bool gw_cache_put(gw_cache_t *c, const char *key, size_t key_len, size_t scope_len,
-                  size_t service_len, uint64_t gen, int64_t now_ms, int64_t ttl_ms,
-                  int64_t age_s, str_t headers, const char *ctype, str_t body,
-                  gw_cache_stats_t *stats);
+                  size_t service_len, uint64_t gen, int64_t now_ms, int64_t ttl_ms, int64_t age_s,
+                  str_t headers, const char *ctype, str_t body, gw_cache_stats_t *stats);
 
 /* gw_cache_invalidate: drops every entry whose key starts with the prefix
  * (a service's or a scope's: key[0..service_len) or key[0..scope_len)) and

@@ -34,8 +34,8 @@ static bool put(gw_cache_t *c, tkey_t k, int64_t now, int64_t ttl_ms, const char
                 gw_cache_stats_t *st)
 {
     uint64_t gen = gw_cache_generation(c, k.p, k.scope, k.service);
-    return gw_cache_put(c, k.p, k.n, k.scope, k.service, gen, now, ttl_ms, 0,
-                        STR_LIT("X-A: 1\r\n"), "text/plain", str_of(body), st);
+    return gw_cache_put(c, k.p, k.n, k.scope, k.service, gen, now, ttl_ms, 0, STR_LIT("X-A: 1\r\n"),
+                        "text/plain", str_of(body), st);
 }
 
 /* get: the body of a live entry ("" when there is none; the caller frees). */
@@ -82,11 +82,13 @@ static void test_lru_eviction_under_cap(void **state)
         snprintf(path, sizeof path, "p%d", i);
         k[i] = mk(a, "svc", "t1", "u1", path);
     }
-    for (int i = 0; i < 6; i++) assert_true(put(c, k[i], 0, 60000, body, &st));
+    for (int i = 0; i < 6; i++)
+        assert_true(put(c, k[i], 0, 60000, body, &st));
     assert_true(gw_cache_bytes(c) <= 8192);
     /* touching k0 makes k1 the least recently used */
     expect_body(c, k[0], 1, body);
-    for (int i = 6; i < 10; i++) assert_true(put(c, k[i], 2, 60000, body, &st));
+    for (int i = 6; i < 10; i++)
+        assert_true(put(c, k[i], 2, 60000, body, &st));
     assert_true(gw_cache_bytes(c) <= 8192);
     assert_true(atomic_load(&st.evictions) >= 1);
     assert_int_equal(gw_cache_count(c) + atomic_load(&st.evictions), 10);
@@ -162,12 +164,12 @@ static void test_invalidation_by_prefix(void **state)
     /* an answer requested before an invalidation is not stored after it */
     uint64_t gen = gw_cache_generation(c, a1.p, a1.scope, a1.service);
     gw_cache_invalidate(c, a1.p, a1.scope);
-    assert_false(gw_cache_put(c, a1.p, a1.n, a1.scope, a1.service, gen, 2, 60000, 0,
-                              STR_LIT(""), "text/plain", STR_LIT("late"), NULL));
+    assert_false(gw_cache_put(c, a1.p, a1.n, a1.scope, a1.service, gen, 2, 60000, 0, STR_LIT(""),
+                              "text/plain", STR_LIT("late"), NULL));
     gen = gw_cache_generation(c, o1.p, o1.scope, o1.service);
     gw_cache_invalidate(c, "svc2", 5); /* the whole service: also a tenant's token */
-    assert_false(gw_cache_put(c, o1.p, o1.n, o1.scope, o1.service, gen, 2, 60000, 0,
-                              STR_LIT(""), "text/plain", STR_LIT("late"), NULL));
+    assert_false(gw_cache_put(c, o1.p, o1.n, o1.scope, o1.service, gen, 2, 60000, 0, STR_LIT(""),
+                              "text/plain", STR_LIT("late"), NULL));
     assert_true(put(c, a1, 2, 60000, "a1'", NULL)); /* a fresh request is stored again */
     expect_body(c, a1, 3, "a1'");
     gw_cache_free(c);
@@ -189,16 +191,17 @@ static void test_key_isolation(void **state)
         mk(a, "svc", "t1u1", "", "orders"),  mk(a, "svc", "t", "1u1", "orders"),
         mk(a, "svc", "", "t1", "u1orders"),
     };
-    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) expect_body(c, others[i], 1, "");
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        expect_body(c, others[i], 1, "");
     tkey_t q;
-    q.p = gw_cache_key(a, "svc", "t1", "u1", "orders", "a=1", NULL, NULL, &q.n, &q.scope,
-                       &q.service);
+    q.p =
+        gw_cache_key(a, "svc", "t1", "u1", "orders", "a=1", NULL, NULL, &q.n, &q.scope, &q.service);
     expect_body(c, q, 1, "");
     q.p = gw_cache_key(a, "svc", "t1", "u1", "orders", "", "text/html", NULL, &q.n, &q.scope,
                        &q.service);
     expect_body(c, q, 1, "");
-    q.p = gw_cache_key(a, "svc", "t1", "u1", "orders", "", NULL, "gzip", &q.n, &q.scope,
-                       &q.service);
+    q.p =
+        gw_cache_key(a, "svc", "t1", "u1", "orders", "", NULL, "gzip", &q.n, &q.scope, &q.service);
     expect_body(c, q, 1, "");
     expect_body(c, mk(a, "svc", "t1", "u1", "orders"), 1, "mine");
     gw_cache_free(c);
@@ -219,8 +222,8 @@ static bool offered(gw_cache_t *c, tkey_t k, const char *name, const char *value
                           .stats = &st};
     ctx.gen = gw_cache_generation(c, k.p, k.scope, k.service);
     hp_header_t h[1] = {{str_of(name), str_of(value)}};
-    gw_cache_offer(&ctx, status, h, name ? 1 : 0, STR_LIT("X-A: 1\r\nAge: 7\r\nx-cache: MISS\r\n"), "text/plain",
-                   STR_LIT("body"));
+    gw_cache_offer(&ctx, status, h, name ? 1 : 0, STR_LIT("X-A: 1\r\nAge: 7\r\nx-cache: MISS\r\n"),
+                   "text/plain", STR_LIT("body"));
     return atomic_load(&st.stores) == 1;
 }
 
@@ -258,7 +261,8 @@ static void test_upstream_directives(void **state)
     hp_header_t r2[] = {{STR_LIT("cache-control"), STR_LIT("max-age=0, no-store")}};
     gw_cache_request_directives(r2, 1, &nc, &ns);
     assert_true(nc && ns);
-    hp_header_t r3[] = {{STR_LIT("Pragma"), STR_LIT("no-cache")}, {STR_LIT("Accept"), STR_LIT("*/*")}};
+    hp_header_t r3[] = {{STR_LIT("Pragma"), STR_LIT("no-cache")},
+                        {STR_LIT("Accept"), STR_LIT("*/*")}};
     gw_cache_request_directives(r3, 2, &nc, &ns);
     assert_true(nc && !ns);
     gw_cache_request_directives(r3 + 1, 1, &nc, &ns);
@@ -270,10 +274,8 @@ static void test_upstream_directives(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lru_eviction_under_cap),
-        cmocka_unit_test(test_ttl_expiry),
-        cmocka_unit_test(test_invalidation_by_prefix),
-        cmocka_unit_test(test_key_isolation),
+        cmocka_unit_test(test_lru_eviction_under_cap), cmocka_unit_test(test_ttl_expiry),
+        cmocka_unit_test(test_invalidation_by_prefix), cmocka_unit_test(test_key_isolation),
         cmocka_unit_test(test_upstream_directives),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
