@@ -14,7 +14,8 @@
  * life. "private" is stored: the key is per user, so the entry is only ever
  * served to the user it was made for.
  *
- * Memory: at most max_bytes in all (entries, keys and bookkeeping counted),
+ * Memory: at most max_bytes of entries (each counted with its key, headers
+ * and bookkeeping; only the hash tables, a few KiB per stripe, come on top),
  * split over lock stripes (the key's hash picks one), each with its own
  * least-recently-used list, so I/O threads rarely contend. An expired entry
  * is never served; its memory goes when it is looked up, evicted or
