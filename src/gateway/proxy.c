@@ -109,6 +109,7 @@ struct proxy {
     uint64_t length;
     hp_chunked_t ch;
     size_t head_len;      /* bytes of the response head at the start of in */
+    gw_cache_ctx_t cache; /* the response cache's view of this request (cache.h) */
 };
 
 /* --- the retry budget ---
@@ -421,6 +422,9 @@ static void finish(proxy_t *x)
 {
     if (x->finished) return;
     x->finished = true;
+    /* a write through the gateway, done (or failed: it may have applied
+     * anyway): the tenant's cached answers of this service go */
+    if (x->cache.invalidate) gw_cache_invalidate(x->cache.cache, x->cache.key, x->cache.scope_len);
     uv_timer_stop(&x->timer);
     if (x->resolving) {
         /* the resolver's callback will see finished and close the timer */
@@ -507,7 +511,14 @@ static void copy_head(proxy_t *x, const hp_header_t *hs, size_t nh)
 
 static void complete(proxy_t *x, const hp_header_t *hs, size_t nh)
 {
+    size_t h0 = x->res->headers.n; /* the gateway's own headers come first */
     copy_head(x, hs, nh);
+    /* the response cache may keep a copy of a complete answer (never of a
+     * streamed one: those do not come here) */
+    if (x->cache.store)
+        gw_cache_offer(&x->cache, x->status, hs, nh,
+                       (str_t){x->res->headers.p + h0, x->res->headers.n - h0},
+                       x->res->content_type, (str_t){x->body.p, x->body.n});
     /* the body was collected in x->body; hand its memory over */
     buf_t tmp = x->res->body;
     x->res->body = x->body;
@@ -1156,6 +1167,7 @@ int gw_proxy_start(uv_loop_t *loop, const gw_proxy_req_t *p, http_req_t *req, ht
     x->connect_timeout_ms = p->connect_timeout_ms;
     x->response_timeout_ms = p->response_timeout_ms;
     x->head_only = str_eq_cstr(req->method, "HEAD");
+    if (p->cache) x->cache = *p->cache;
     /* a streamed body cannot be sent twice */
     x->idempotent = is_idempotent(req->method) && !req->body_streamed;
     x->req_streamed = req->body_streamed;

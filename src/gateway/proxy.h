@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "cache.h"
 #include "http.h"
 
 #define GW_PROXY_MAX_RESPONSE (64u << 20) /* bytes of a collected (not streamed) response */
@@ -69,6 +70,8 @@ typedef struct gw_proxy_req {
     const char *client_addr;  /* for X-Forwarded-For */
     gw_upstream_stats_t *stats; /* the service's; borrowed, outlives every request */
     int max_idle;             /* pool bound per I/O thread (0 = no keep-alive) */
+    const gw_cache_ctx_t *cache; /* copied; NULL = no caching (cache.h: a collected
+                                    answer is offered, a write invalidates when done) */
 } gw_proxy_req_t;
 
 /* gw_proxy_start: sends req upstream on loop and fills res; done(arg) is

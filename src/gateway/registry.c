@@ -13,6 +13,7 @@
 
 #include "alloc.h"
 #include "breaker.h"
+#include "cache.h"
 #include "clock.h"
 #include "err.h"
 #include "events/events.h"
@@ -43,6 +44,8 @@ struct gw_service {
     uint64_t requests, ok, client_errors, server_errors, rejected_breaker, rejected_rate;
     uint64_t micros_total;
     gw_upstream_stats_t upstream; /* pool use and the retry budget (HTTP targets) */
+    int64_t cache_ttl_s;          /* response cache (cache.h): 0 = off */
+    gw_cache_stats_t cache;
     /* active health checks (HTTP upstreams) */
     int64_t next_check_ms;
     bool checked, last_check_ok;
@@ -119,6 +122,7 @@ static gw_service_t *g_services; /* live entries first, removed ones kept */
 static const router_t *g_router;
 static const config_t *g_cfg;
 static gw_ratelimit_t *g_rl;
+static gw_cache_t *g_cache; /* NULL when BIZOSAAS_GATEWAY_CACHE_MB is 0 */
 
 static bool context_exists(const struct builtin *b)
 {
@@ -285,7 +289,7 @@ void gw__health_result(gw_service_t *s, bool ok, double ms, int status)
 typedef struct svc_input {
     const char *name, *target, *health_path;
     int64_t enabled, connect_timeout_ms, response_timeout_ms, breaker_failures,
-        breaker_cooldown_ms, rate_limit_per_min;
+        breaker_cooldown_ms, rate_limit_per_min, cache_ttl_s;
 } svc_input_t;
 
 static const char *name_invalid(const char *n)
@@ -319,6 +323,14 @@ static const char *target_invalid(const char *t, const struct builtin **b)
     return "target must be builtin:<context> or http://host:port/base";
 }
 
+/* cache_invalid: the response cache is for HTTP upstreams only (a builtin
+ * context's answers come from the database, which the gateway cannot see
+ * change). */
+static const char *cache_invalid(const svc_input_t *in, const struct builtin *b)
+{
+    return b && in->cache_ttl_s ? "cache_ttl_s applies to http:// targets only" : NULL;
+}
+
 static void fill(gw_service_t *s, const svc_input_t *in, const struct builtin *b)
 {
     snprintf(s->name, sizeof s->name, "%s", in->name);
@@ -330,6 +342,7 @@ static void fill(gw_service_t *s, const svc_input_t *in, const struct builtin *b
     s->connect_timeout_ms = in->connect_timeout_ms;
     s->response_timeout_ms = in->response_timeout_ms;
     s->rate_limit_per_min = in->rate_limit_per_min;
+    s->cache_ttl_s = in->cache_ttl_s;
     /* a changed breaker setting starts a fresh breaker */
     if (s->breaker.threshold != (int)in->breaker_failures ||
         s->breaker.cooldown_ms != in->breaker_cooldown_ms)
@@ -368,12 +381,19 @@ static json_t *service_json(gw_service_t *s)
         (json_int_t)s->server_errors, "rejected_breaker", (json_int_t)s->rejected_breaker,
         "rejected_rate_limit", (json_int_t)s->rejected_rate, "avg_ms", avg);
     pthread_mutex_unlock(&s->mu);
+    json_object_set_new(j, "cache_ttl_s", json_integer(s->cache_ttl_s));
+    json_object_set_new(
+        j, "cache",
+        json_pack("{s:I, s:I, s:I, s:I}", "hits", (json_int_t)atomic_load(&s->cache.hits),
+                  "misses", (json_int_t)atomic_load(&s->cache.misses), "stores",
+                  (json_int_t)atomic_load(&s->cache.stores), "evictions",
+                  (json_int_t)atomic_load(&s->cache.evictions)));
     return j;
 }
 
 #define COLS                                                                                       \
     "name, target, enabled, connect_timeout_ms, response_timeout_ms, breaker_failures, "          \
-    "breaker_cooldown_ms, rate_limit_per_min, health_path"
+    "breaker_cooldown_ms, rate_limit_per_min, health_path, cache_ttl_s"
 
 static int db_upsert(db_t *db, const svc_input_t *in, bool insert)
 {
@@ -382,22 +402,23 @@ static int db_upsert(db_t *db, const svc_input_t *in, bool insert)
     if (insert)
         return db_exec(db, NULL,
                        "INSERT INTO gateway_services (" COLS ", created_at, updated_at) VALUES "
-                       "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+                       "($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10, $10)",
                        DB_ARGS(DB_TEXT(in->name), DB_TEXT(in->target), DB_BOOL(in->enabled),
                                DB_INT(in->connect_timeout_ms), DB_INT(in->response_timeout_ms),
                                DB_INT(in->breaker_failures), DB_INT(in->breaker_cooldown_ms),
                                DB_INT(in->rate_limit_per_min), DB_TEXT(in->health_path),
-                               DB_TEXT(now)));
+                               DB_TEXT(now), DB_INT(in->cache_ttl_s)));
     int64_t n = 0;
     int rc = db_exec(db, &n,
                      "UPDATE gateway_services SET target = $2, enabled = $3, connect_timeout_ms = $4, "
                      "response_timeout_ms = $5, breaker_failures = $6, breaker_cooldown_ms = $7, "
-                     "rate_limit_per_min = $8, health_path = $9, updated_at = $10 WHERE name = $1",
+                     "rate_limit_per_min = $8, health_path = $9, updated_at = $10, "
+                     "cache_ttl_s = $11 WHERE name = $1",
                      DB_ARGS(DB_TEXT(in->name), DB_TEXT(in->target), DB_BOOL(in->enabled),
                              DB_INT(in->connect_timeout_ms), DB_INT(in->response_timeout_ms),
                              DB_INT(in->breaker_failures), DB_INT(in->breaker_cooldown_ms),
                              DB_INT(in->rate_limit_per_min), DB_TEXT(in->health_path),
-                             DB_TEXT(now)));
+                             DB_TEXT(now), DB_INT(in->cache_ttl_s)));
     return rc == 0 && n == 0 ? ERR_NOT_FOUND : rc;
 }
 
@@ -434,6 +455,7 @@ static int from_config(const config_service_t *cs, svc_input_t *in, char *err, s
         {"breaker_failures", 1, 1000, offsetof(svc_input_t, breaker_failures)},
         {"breaker_cooldown_ms", 100, 3600000, offsetof(svc_input_t, breaker_cooldown_ms)},
         {"rate_limit_per_min", 1, 1000000, offsetof(svc_input_t, rate_limit_per_min)},
+        {"cache_ttl_s", 0, GW_CACHE_TTL_MAX, offsetof(svc_input_t, cache_ttl_s)},
     };
     for (int k = 0; k < cs->n; k++) {
         const char *key = cs->keys[k], *v = cs->values[k];
@@ -488,6 +510,9 @@ static int bootstrap_config(db_t *db)
         if (why) {
             snprintf(err, sizeof err, "%s: [service.%s] target: %s", cs->src, cs->name, why);
             rc = ERR_CONFIG;
+        } else if (rc == 0 && (why = cache_invalid(&in, b))) {
+            snprintf(err, sizeof err, "%s: [service.%s] %s", cs->src, cs->name, why);
+            rc = ERR_CONFIG;
         }
         if (rc < 0) {
             log_error("gateway: %s", err);
@@ -506,9 +531,17 @@ static int bootstrap_config(db_t *db)
     return 0;
 }
 
+/* cache_open: the process's response cache, when configured. */
+static void cache_open(void)
+{
+    if (!g_cache && g_cfg && g_cfg->gateway_cache_mb > 0)
+        g_cache = gw_cache_new((size_t)g_cfg->gateway_cache_mb << 20, 0);
+}
+
 int gw_start(db_t *db)
 {
     if (!g_rl) g_rl = gw_rl_new();
+    cache_open();
     int rc = db_begin_platform(db, true);
     if (rc < 0) return rc;
     db_res_t *r;
@@ -526,6 +559,7 @@ int gw_start(db_t *db)
             .breaker_cooldown_ms = db_res_int(r, 6),
             .rate_limit_per_min = db_res_int(r, 7),
             .health_path = db_res_text(r, 8),
+            .cache_ttl_s = db_res_int(r, 9),
         };
         const struct builtin *b = NULL;
         if (target_invalid(in.target, &b)) {
@@ -577,9 +611,17 @@ void gw_stop(void)
     pthread_rwlock_unlock(&g_lock);
     gw_rl_free(g_rl);
     g_rl = NULL;
+    gw_cache_free(g_cache); /* no I/O thread runs any more */
+    g_cache = NULL;
 }
 
 /* --- admin API --- */
+
+/* drop_cached: every cached answer of the service (see cache.h). */
+static void drop_cached(const char *name)
+{
+    if (g_cache) gw_cache_invalidate(g_cache, name, strlen(name) + 1); /* with its NUL */
+}
 
 static int read_input(http_req_t *req, http_res_t *res, svc_input_t *in, const char *name)
 {
@@ -589,7 +631,7 @@ static int read_input(http_req_t *req, http_res_t *res, svc_input_t *in, const c
     static const char *const allowed[] = {"name", "target", "enabled", "connect_timeout_ms",
                                           "response_timeout_ms", "breaker_failures",
                                           "breaker_cooldown_ms", "rate_limit_per_min",
-                                          "health_path", NULL};
+                                          "health_path", "cache_ttl_s", NULL};
     if ((rc = json_reject_unknown(res, body, allowed)) < 0) return rc;
     defaults(in);
     if (name) {
@@ -617,7 +659,9 @@ static int read_input(http_req_t *req, http_res_t *res, svc_input_t *in, const c
         (rc = json_field_int(res, body, "breaker_cooldown_ms", false, 100, 3600000,
                              &in->breaker_cooldown_ms)) < 0 ||
         (rc = json_field_int(res, body, "rate_limit_per_min", false, 1, 1000000,
-                             &in->rate_limit_per_min)) < 0)
+                             &in->rate_limit_per_min)) < 0 ||
+        (rc = json_field_int(res, body, "cache_ttl_s", false, 0, GW_CACHE_TTL_MAX,
+                             &in->cache_ttl_s)) < 0)
         return rc;
     const char *why = name_invalid(in->name);
     if (why) return http_error(res, ERR_VALIDATION, "field 'name': %s", why);
@@ -639,6 +683,7 @@ static int svc_create(http_req_t *req, http_res_t *res)
     const struct builtin *b;
     const char *why = target_invalid(in.target, &b);
     if (why) return http_error(res, ERR_VALIDATION, "field 'target': %s", why);
+    if ((why = cache_invalid(&in, b))) return http_error(res, ERR_VALIDATION, "field %s", why);
     rc = db_upsert(req->db, &in, true);
     if (rc == ERR_EXISTS) return http_error(res, rc, "service %s already exists", in.name);
     if (rc < 0) return http_error(res, rc, NULL);
@@ -659,6 +704,7 @@ static int svc_update(http_req_t *req, http_res_t *res)
     const struct builtin *b;
     const char *why = target_invalid(in.target, &b);
     if (why) return http_error(res, ERR_VALIDATION, "field 'target': %s", why);
+    if ((why = cache_invalid(&in, b))) return http_error(res, ERR_VALIDATION, "field %s", why);
     rc = db_upsert(req->db, &in, false);
     if (rc == ERR_NOT_FOUND) return http_error(res, rc, "service %s not found", name);
     if (rc < 0) return http_error(res, rc, NULL);
@@ -671,6 +717,7 @@ static int svc_update(http_req_t *req, http_res_t *res)
         pthread_mutex_unlock(&s->mu);
     }
     pthread_rwlock_unlock(&g_lock);
+    drop_cached(name); /* the target or the ttl may have changed */
     if (!s) return http_error(res, ERR_NOT_FOUND, "service %s not found", name);
     return http_json(res, 200, service_json(s));
 }
@@ -689,6 +736,7 @@ static int svc_delete(http_req_t *req, http_res_t *res)
     gw_service_t *s = find_locked(name);
     if (s) s->removed = true;
     pthread_rwlock_unlock(&g_lock);
+    drop_cached(name);
     res->status = 204;
     return 0;
 }
@@ -719,7 +767,7 @@ static int brain_metrics(http_req_t *req, http_res_t *res)
 {
     (void)req;
     json_t *per = json_object();
-    json_int_t total = 0, activations = 0;
+    json_int_t total = 0, activations = 0, cache_hits = 0;
     pthread_rwlock_rdlock(&g_lock);
     for (gw_service_t *s = g_services; s; s = s->next) {
         if (s->removed) continue;
@@ -727,12 +775,14 @@ static int brain_metrics(http_req_t *req, http_res_t *res)
         total += json_integer_value(json_object_get(json_object_get(j, "stats"), "requests"));
         activations +=
             json_integer_value(json_object_get(json_object_get(j, "breaker"), "activations"));
+        cache_hits += json_integer_value(json_object_get(json_object_get(j, "cache"), "hits"));
         json_object_set_new(per, s->name, j);
     }
     pthread_rwlock_unlock(&g_lock);
-    return http_json(res, 200,
-                     json_pack("{s:I, s:I, s:o}", "total_requests", total, "breaker_activations",
-                               activations, "services", per));
+    json_t *out = json_pack("{s:I, s:I, s:o}", "total_requests", total, "breaker_activations",
+                            activations, "services", per);
+    json_object_set_new(out, "cache_hits", json_integer(cache_hits));
+    return http_json(res, 200, out);
 }
 
 /* The proxy routes: real handling happens in dispatch (RT_GATEWAY), which
@@ -776,10 +826,68 @@ static int ops_resolve(const char *service, const char *rest, arena_t *a, const 
 static int ops_admit(void *svc, const char *key, http_res_t *res) { return gw_admit(svc, key, res); }
 static void ops_record(void *svc, int status, uint64_t micros) { gw_record(svc, status, micros); }
 
+/* cache_prepare: what the response cache makes of a request to an HTTP
+ * upstream (cache.h) — nothing when the service does not cache; a GET or
+ * HEAD is looked up (true: a hit, answered in res) and a GET's answer will
+ * be offered; any other method drops the tenant's answers once done. */
+static bool cache_prepare(gw_service_t *s, http_req_t *req, http_res_t *res, const char *rest,
+                          gw_cache_ctx_t *cc)
+{
+    memset(cc, 0, sizeof *cc);
+    int64_t ttl = s->cache_ttl_s;
+    if (!g_cache || ttl <= 0) return false;
+    bool get = str_eq_cstr(req->method, "GET"), head = str_eq_cstr(req->method, "HEAD");
+    /* a GET with a body is unusual enough not to guess about */
+    if ((get || head) && (req->body_len || req->body_streamed)) return false;
+    cc->cache = g_cache;
+    cc->ttl_s = ttl;
+    cc->stats = &s->cache;
+    cc->key = gw_cache_key(req->arena, s->name, req->auth.tenant_id, req->auth.user_id, rest,
+                           req->query, http_header(req, "Accept"),
+                           http_header(req, "Accept-Encoding"), &cc->key_len, &cc->scope_len,
+                           &cc->service_len);
+    if (!get && !head) {
+        cc->invalidate = true;
+        return false;
+    }
+    bool no_cache, no_store;
+    gw_cache_request_directives(req->headers, req->nheaders, &no_cache, &no_store);
+    /* taken before the lookup: a write after it keeps this answer out */
+    cc->gen = gw_cache_generation(g_cache, cc->key, cc->scope_len, cc->service_len);
+    cc->store = get && !no_store; /* a HEAD answer has no body to keep */
+    int64_t age;
+    if (!no_cache && !no_store &&
+        gw_cache_get(g_cache, cc->key, cc->key_len, clock_now_ms(), &res->headers, &res->body,
+                     res->ctype_buf, sizeof res->ctype_buf, &age)) {
+        atomic_fetch_add(&s->cache.hits, 1);
+        res->status = 200;
+        res->content_type = res->ctype_buf[0] ? res->ctype_buf : "application/octet-stream";
+        char v[32];
+        snprintf(v, sizeof v, "%lld", (long long)age);
+        http_set_header(res, "Age", v);
+        http_set_header(res, "X-Cache", "HIT");
+        /* counted here, not by gw_record: a hit says nothing about the
+         * upstream's health, so it must not feed (or close) the breaker —
+         * and it gives back the half-open probe slot admission took */
+        pthread_mutex_lock(&s->mu);
+        s->requests++;
+        s->ok++;
+        if (s->breaker.state == GW_HALF_OPEN) s->breaker.probe_in_flight = false;
+        pthread_mutex_unlock(&s->mu);
+        req->gw = NULL; /* the kernel records nothing more */
+        return true;
+    }
+    atomic_fetch_add(&s->cache.misses, 1);
+    http_set_header(res, "X-Cache", "MISS");
+    return false;
+}
+
 static int ops_proxy(void *svc, void *loop, http_req_t *req, http_res_t *res,
                      const char *rest, const char *client, void (*done)(void *), void *arg)
 {
     gw_service_t *s = svc;
+    gw_cache_ctx_t cc;
+    if (cache_prepare(s, req, res, rest, &cc)) return 1; /* answered from memory */
     gw_proxy_req_t p = {
         .up = &s->up,
         .connect_timeout_ms = s->connect_timeout_ms,
@@ -788,6 +896,7 @@ static int ops_proxy(void *svc, void *loop, http_req_t *req, http_res_t *res,
         .client_addr = client,
         .stats = &s->upstream,
         .max_idle = g_cfg ? (int)g_cfg->upstream_keepalive : 0,
+        .cache = &cc,
     };
     return gw_proxy_start(loop, &p, req, res, done, arg);
 }
@@ -844,6 +953,16 @@ static void prometheus(buf_t *out, void *arg)
                    (unsigned long long)atomic_load(&u->reused), s->name,
                    (unsigned long long)atomic_load(&u->retries), s->name,
                    (unsigned long long)atomic_load(&u->budget_exhausted));
+        gw_cache_stats_t *cs = &s->cache;
+        buf_printf(out,
+                   "gateway_cache_hits_total{service=\"%s\"} %llu\n"
+                   "gateway_cache_misses_total{service=\"%s\"} %llu\n"
+                   "gateway_cache_stores_total{service=\"%s\"} %llu\n"
+                   "gateway_cache_evictions_total{service=\"%s\"} %llu\n",
+                   s->name, (unsigned long long)atomic_load(&cs->hits), s->name,
+                   (unsigned long long)atomic_load(&cs->misses), s->name,
+                   (unsigned long long)atomic_load(&cs->stores), s->name,
+                   (unsigned long long)atomic_load(&cs->evictions));
     }
     pthread_rwlock_unlock(&g_lock);
     buf_printf(out,
@@ -852,6 +971,13 @@ static void prometheus(buf_t *out, void *arg)
                "# TYPE gateway_ratelimit_redis_failures_total counter\n"
                "gateway_ratelimit_redis_failures_total %llu\n",
                (unsigned long long)gw_rl_redis_failures());
+    if (g_cache)
+        buf_printf(out,
+                   "# HELP gateway_cache_bytes Memory held by the gateway response cache.\n"
+                   "# TYPE gateway_cache_bytes gauge\n"
+                   "gateway_cache_bytes %zu\n"
+                   "gateway_cache_entries %zu\n",
+                   gw_cache_bytes(g_cache), gw_cache_count(g_cache));
 }
 
 /* health_services: each service's status for GET /health: healthy while its
@@ -888,6 +1014,7 @@ void gw_register(router_t *r, const config_t *cfg)
     g_cfg = cfg;
     g_router = r;
     if (!g_rl) g_rl = gw_rl_new();
+    cache_open();
     router_add(r, routes, sizeof routes / sizeof routes[0]);
     http_set_gateway(&ops);
     kernel_set_health_services(health_services);

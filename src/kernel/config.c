@@ -146,6 +146,9 @@ static const setting_t settings[] = {
     {"RATELIMIT_REDIS_TIMEOUT_MS", C_INT, OFF(ratelimit_redis_timeout_ms), "50", 1, 5000,
      "gateway: with REDIS_URL, rate limits are shared through Redis; its connect/command "
      "timeout (when Redis fails, limits fall back to per process for a second)"},
+    {"GATEWAY_CACHE_MB", C_INT, OFF(gateway_cache_mb), "32", 0, 65536,
+     "gateway: memory for cached upstream answers per process, all services together (LRU "
+     "beyond it; 0 = no response cache); a service caches only with cache_ttl_s > 0"},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -250,7 +253,7 @@ static char *trim(char *s)
 /* The keys a [service.NAME] section may hold (values: see gateway.h). */
 static const char *const service_keys[] = {
     "target", "enabled", "connect_timeout_ms", "response_timeout_ms", "breaker_failures",
-    "breaker_cooldown_ms", "rate_limit_per_min", "health_path", NULL};
+    "breaker_cooldown_ms", "rate_limit_per_min", "health_path", "cache_ttl_s", NULL};
 
 static int begin_service(config_t *c, const char *name, const char *src, char *err, size_t errlen)
 {

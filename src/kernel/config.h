@@ -55,6 +55,7 @@ typedef struct config {
     int64_t web_cache_max_bytes; /* web portals: files held in memory, all together */
     int64_t upstream_keepalive; /* gateway: idle upstream connections per service per I/O thread */
     int64_t ratelimit_redis_timeout_ms; /* gateway: shared rate limits through redis_url */
+    int64_t gateway_cache_mb; /* gateway: response cache memory per process (0 = none) */
     /* [service.NAME] sections of the INI file, as given (the gateway
      * validates the values at start-up; config validates the keys) */
     struct config_service *services;

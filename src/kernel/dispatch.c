@@ -498,7 +498,8 @@ static int proxy_request(conn_t *c, const char *service, const char *rest)
         req->gw = NULL;
         return 1;
     }
-    if (g_gateway->proxy(req->gw, &c->loop->loop, req, res, rest, c->remote, proxy_done, c) < 0)
+    /* not 0: answered at once (an error, or a cached answer) */
+    if (g_gateway->proxy(req->gw, &c->loop->loop, req, res, rest, c->remote, proxy_done, c) != 0)
         return 1;
     return 0;
 }

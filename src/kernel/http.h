@@ -189,7 +189,10 @@ typedef struct http_gateway_ops {
     void (*record)(void *svc, int status, uint64_t micros);
     /* proxy: forwards the request to the service's HTTP upstream on loop
      * (a uv_loop_t *); done(arg) runs on that loop when res is complete.
-     * Returns 0 when started, or an error already written into res. */
+     * Returns 0 when started, 1 when answered at once from the gateway's
+     * response cache (res complete; it may set req->gw to NULL to say the
+     * request was recorded already), or an error already written into res;
+     * done is never called unless it returned 0. */
     int (*proxy)(void *svc, void *loop, http_req_t *req, http_res_t *res, const char *rest,
                  const char *client, void (*done)(void *), void *arg);
     /* loop_closing: on an I/O thread whose loop is about to finish (no

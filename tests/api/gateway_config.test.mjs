@@ -34,7 +34,7 @@ test('[service.NAME] sections register services at start; the config wins', asyn
   const port = await freePort();
   const name = `cfg-${crypto.randomBytes(3).toString('hex')}`;
   const file = ini(`[service.${name}]\ntarget = http://127.0.0.1:${port}/base\nrate_limit_per_min = 7\n` +
-    `breaker_failures = 2\n[service.auth-service]\ntarget = builtin:identity\nrate_limit_per_min = 500\n`);
+    `breaker_failures = 2\ncache_ttl_s = 30\n[service.auth-service]\ntarget = builtin:identity\nrate_limit_per_min = 500\n`);
   const srv = await startServer({ args: ['--config', file], env: { BIZOSAAS_ADMIN_TOKEN: ADMIN_TOKEN } });
   try {
     const r = await request(srv, 'GET', `/api/brain/services/${name}`, { token: ADMIN_TOKEN });
@@ -42,6 +42,7 @@ test('[service.NAME] sections register services at start; the config wins', asyn
     assert.equal(r.json.target, `http://127.0.0.1:${port}/base`);
     assert.equal(r.json.rate_limit_per_min, 7);
     assert.equal(r.json.breaker.failures, 2);
+    assert.equal(r.json.cache_ttl_s, 30);
     const auth = await request(srv, 'GET', '/api/brain/services/auth-service', { token: ADMIN_TOKEN });
     assert.equal(auth.json.rate_limit_per_min, 500);
   } finally {
@@ -53,6 +54,8 @@ test('a bad [service.NAME] section stops the start and names it', async () => {
   for (const [text, needle] of [
     ['[service.x]\nbogus = 1\n', 'bogus'],
     ['[service.x]\nrate_limit_per_min = lots\n', 'rate_limit_per_min'],
+    ['[service.x]\ntarget = http://127.0.0.1:9/b\ncache_ttl_s = 86401\n', 'cache_ttl_s'],
+    ['[service.x]\ntarget = builtin:identity\ncache_ttl_s = 5\n', 'cache_ttl_s'],
     ['[service.x]\ntarget = builtin:nope\n', 'service.x'],
     ['[service.x]\nenabled = true\n', 'needs a target'],
     ['[service.Bad_Name]\ntarget = builtin:identity\n', 'service.Bad_Name'],
