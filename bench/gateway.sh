@@ -5,12 +5,14 @@
 #   bench/gateway.sh            # full run, ~2 minutes
 #
 # Settings (environment): BENCH_DURATION (wrk duration, default 10s),
-# BENCH_ROUNDS (alternating nginx/bizosaas rounds, best kept, default 2).
+# BENCH_ROUNDS (alternating nginx/bizosaas rounds, best kept, default 2),
+# BENCH_POOL (idle upstream connections per worker for both proxies, 256).
 #
 # What it measures, all against the same upstream (nginx answering
 # GET /item with a small JSON body, worker_processes N):
 #   1. direct hit on the upstream (the limit);
 #   2. nginx proxy_pass with an upstream keepalive pool (worker_processes N,
+#      keepalive BENCH_POOL (256) — bizosaas gets the same pool size,
 #      HTTP/1.1 to the upstream, access_log off);
 #   3. bizosaas GET /api/brain/bench/item (N I/O threads, access log off): JWT
 #      verified, tenant headers set, breaker and rate limit checked, proxied
@@ -31,6 +33,10 @@ bin="$root/build/bizosaas"
 duration="${BENCH_DURATION:-10s}"
 secret="bench-jwt-secret-0123456789abcdef0123456789abcdef"
 nthreads="$(nproc)"
+# Idle upstream connections kept per worker / I/O thread, the same for both
+# proxies (bizosaas's default). With fewer than the requests in flight, both
+# close and reopen connections under load, which is what a p99 shows.
+pool="${BENCH_POOL:-256}"
 loadavg_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 say() { printf '[bench] %s\n' "$*" >&2; }
@@ -166,7 +172,7 @@ body_bytes="$(curl -s "http://127.0.0.1:$up_port/item" | wc -c)"
 px_port="$(free_port)"
 start_nginx proxy "    upstream app {
         server 127.0.0.1:$up_port;
-        keepalive 64;
+        keepalive $pool;
     }
     server {
         listen 127.0.0.1:$px_port reuseport;
@@ -196,7 +202,7 @@ mkdir -p "$tmp/bz"
 BIZOSAAS_LISTEN="127.0.0.1:$bz_port" BIZOSAAS_DATA_DIR="$tmp/bz" \
     BIZOSAAS_DATABASE_URL="sqlite:$tmp/bz/bizosaas.db" BIZOSAAS_ACCESS_LOG=false \
     BIZOSAAS_THREADS="$nthreads" BIZOSAAS_JWT_SECRET="$secret" BIZOSAAS_LOG_LEVEL=error \
-    BIZOSAAS_HEALTH_INTERVAL_MS=3600000 \
+    BIZOSAAS_HEALTH_INTERVAL_MS=3600000 BIZOSAAS_UPSTREAM_KEEPALIVE="$pool" \
     "$bin" serve --config "$tmp/bizosaas.ini" >"$tmp/bz/stdout.log" 2>"$tmp/bz/stderr.log" &
 bz_pid=$!
 if ! wait_http "http://127.0.0.1:$bz_port/api/brain/bench/item"; then
@@ -251,7 +257,7 @@ report="$tmp/report.md"
     echo "Machine: ${nthreads} cores (nproc), ${cpu:-unknown CPU}, Linux $(uname -r); commit $rev."
     echo "Upstream: nginx (worker_processes $nthreads) answering a $body_bytes-byte JSON body."
     echo "Proxies: bizosaas ($nthreads I/O threads, access log off, SQLite) and nginx proxy_pass"
-    echo "(worker_processes $nthreads, keepalive 64 to the upstream). wrk -t2 -d$duration, JWT on every request."
+    echo "(worker_processes $nthreads); both keep up to $pool idle upstream connections per worker / I/O thread. wrk -t2 -d$duration, JWT on every request."
     echo "Client, proxy and upstream share the machine's cores."
     echo "Load average before the run: $loadavg_start."
     echo
