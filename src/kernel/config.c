@@ -146,6 +146,9 @@ static const setting_t settings[] = {
     {"RATELIMIT_REDIS_TIMEOUT_MS", C_INT, OFF(ratelimit_redis_timeout_ms), "50", 1, 5000,
      "gateway: with REDIS_URL, rate limits are shared through Redis; its connect/command "
      "timeout (when Redis fails, limits fall back to per process for a second)"},
+    {"GATEWAY_PLAN_REFRESH_MS", C_INT, OFF(gateway_plan_refresh_ms), "5000", 100, 3600000,
+     "gateway: how often the tenants whose plan may have changed are re-read for per-plan rate "
+     "limits (a plan change takes effect within this)"},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -247,10 +250,13 @@ static char *trim(char *s)
     return s;
 }
 
-/* The keys a [service.NAME] section may hold (values: see gateway.h). */
+/* The keys a [service.NAME] section may hold (values: see gateway.h);
+ * rate_limit_per_min.<plan> overrides the limit for tenants on that plan. */
 static const char *const service_keys[] = {
     "target", "enabled", "connect_timeout_ms", "response_timeout_ms", "breaker_failures",
-    "breaker_cooldown_ms", "rate_limit_per_min", "health_path", NULL};
+    "breaker_cooldown_ms", "rate_limit_per_min", "health_path", "rate_limit_per_min.free",
+    "rate_limit_per_min.starter", "rate_limit_per_min.professional",
+    "rate_limit_per_min.enterprise", NULL};
 
 static int begin_service(config_t *c, const char *name, const char *src, char *err, size_t errlen)
 {
