@@ -20,8 +20,7 @@
 #include "err.h"
 #include "log.h"
 
-static const char *const plan_names[GW_NPLANS] = {"free", "starter", "professional",
-                                                   "enterprise"};
+static const char *const plan_names[GW_NPLANS] = {"free", "starter", "professional", "enterprise"};
 
 gw_plan_t gw_plan_parse(const char *name)
 {
@@ -82,7 +81,8 @@ static void ht_grow(htab_t *h)
         slot_t *o = &h->slots[i];
         if (!o->key) continue;
         size_t j = o->hash & (cap - 1);
-        while (slots[j].key) j = (j + 1) & (cap - 1);
+        while (slots[j].key)
+            j = (j + 1) & (cap - 1);
         slots[j] = *o;
     }
     free(h->slots);
@@ -95,7 +95,8 @@ static slot_t *ht_add(htab_t *h, const char *key, uint64_t hash)
 {
     if ((h->n + 1) * 2 > h->cap) ht_grow(h);
     size_t i = hash & (h->cap - 1);
-    while (h->slots[i].key) i = (i + 1) & (h->cap - 1);
+    while (h->slots[i].key)
+        i = (i + 1) & (h->cap - 1);
     slot_t *s = &h->slots[i];
     s->hash = hash;
     s->key = xstrdup(key);
@@ -106,7 +107,8 @@ static slot_t *ht_add(htab_t *h, const char *key, uint64_t hash)
 
 static void ht_cleanup(htab_t *h)
 {
-    for (size_t i = 0; i < h->cap; i++) free(h->slots[i].key);
+    for (size_t i = 0; i < h->cap; i++)
+        free(h->slots[i].key);
     free(h->slots);
     *h = (htab_t){0};
 }
@@ -182,7 +184,8 @@ int gw_plan_table_load(gw_plan_table_t *t, db_t *db, const char *since)
     if (!since)
         rc = db_query(db, &r, "SELECT id, plan FROM tenants", DB_NOARGS);
     else if (db_backend(db) == DB_POSTGRES)
-        rc = db_query(db, &r, "SELECT id, plan FROM tenants WHERE updated_at >= CAST($1 AS timestamptz)",
+        rc = db_query(db, &r,
+                      "SELECT id, plan FROM tenants WHERE updated_at >= CAST($1 AS timestamptz)",
                       DB_ARGS(DB_TEXT(since)));
     else /* SQLite: RFC 3339 texts of one format compare like the times */
         rc = db_query(db, &r, "SELECT id, plan FROM tenants WHERE updated_at >= $1",
@@ -216,7 +219,8 @@ struct gw_dist {
 gw_dist_t *gw_dist_new(size_t max_tenants)
 {
     gw_dist_t *d = xcalloc(1, sizeof *d);
-    for (int i = 0; i < GW_DIST_STRIPES; i++) pthread_mutex_init(&d->stripes[i].mu, NULL);
+    for (int i = 0; i < GW_DIST_STRIPES; i++)
+        pthread_mutex_init(&d->stripes[i].mu, NULL);
     d->max = max_tenants;
     atomic_init(&d->tenants, 0);
     atomic_init(&d->anonymous, 0);

@@ -453,8 +453,8 @@ static int db_upsert(db_t *db, const svc_input_t *in, bool insert)
         rc = db_exec(db, &n,
                      "UPDATE gateway_services SET target = $2, enabled = $3, connect_timeout_ms = $4, "
                      "response_timeout_ms = $5, breaker_failures = $6, breaker_cooldown_ms = $7, "
-                     "rate_limit_per_min = $8, health_path = $9, plan_limits = $10, updated_at = $11 "
-                     "WHERE name = $1",
+                     "rate_limit_per_min = $8, health_path = $9, plan_limits = $10, "
+                     "updated_at = $11 WHERE name = $1",
                      DB_ARGS(DB_TEXT(in->name), DB_TEXT(in->target), DB_BOOL(in->enabled),
                              DB_INT(in->connect_timeout_ms), DB_INT(in->response_timeout_ms),
                              DB_INT(in->breaker_failures), DB_INT(in->breaker_cooldown_ms),
@@ -713,8 +713,8 @@ static int read_input(http_req_t *req, http_res_t *res, svc_input_t *in, const c
         return rc;
     json_t *pl = json_object_get(body, "plan_limits");
     char buf[160];
-    const char *bad = pl && !json_is_null(pl) ? plan_limits_parse(pl, in->plan_limits, buf, sizeof buf)
-                                              : NULL;
+    const char *bad = NULL;
+    if (pl && !json_is_null(pl)) bad = plan_limits_parse(pl, in->plan_limits, buf, sizeof buf);
     if (bad) return http_error(res, ERR_VALIDATION, "field 'plan_limits': %s", bad);
     const char *why = name_invalid(in->name);
     if (why) return http_error(res, ERR_VALIDATION, "field 'name': %s", why);

@@ -2,10 +2,11 @@
  * plan names, the choice of the effective limit, the tenant -> plan table
  * (its cap, a plan changing, loading changed tenants from SQLite) and the
  * per-tenant request counts (the cap, "anonymous", "other", top-N). */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -104,9 +105,8 @@ static void load_on(bool pg)
                              "'2026-02-01T00:00:00.000Z' WHERE id = 't2'",
                              DB_NOARGS),
                      0);
-    assert_int_equal(db_exec(db, NULL, "UPDATE tenants SET plan = 'starter' WHERE id = 't1'",
-                             DB_NOARGS),
-                     0);
+    assert_int_equal(
+        db_exec(db, NULL, "UPDATE tenants SET plan = 'starter' WHERE id = 't1'", DB_NOARGS), 0);
     assert_int_equal(db_commit(db), 0);
     assert_int_equal(db_begin_platform(db, false), 0);
     assert_int_equal(gw_plan_table_load(t, db, "2026-01-15T00:00:00.000Z"), 1);
@@ -143,8 +143,10 @@ static void test_distribution(void **state)
 {
     (void)state;
     gw_dist_t *d = gw_dist_new(3);
-    for (int i = 0; i < 5; i++) gw_dist_count(d, "b");
-    for (int i = 0; i < 3; i++) gw_dist_count(d, "a");
+    for (int i = 0; i < 5; i++)
+        gw_dist_count(d, "b");
+    for (int i = 0; i < 3; i++)
+        gw_dist_count(d, "a");
     gw_dist_count(d, "c");
     gw_dist_count(d, NULL);
     gw_dist_count(d, NULL);
@@ -184,6 +186,46 @@ static void test_distribution(void **state)
     gw_dist_free(d);
 }
 
+/* Threads counting at once (like I/O threads) lose no request, also when
+ * they meet on a stripe and when a stripe's table grows meanwhile. */
+#define DIST_THREADS 4
+#define DIST_PER_THREAD 20000
+#define DIST_TENANTS 200
+
+static void *count_many(void *arg)
+{
+    gw_dist_t *d = arg;
+    char id[32];
+    for (int i = 0; i < DIST_PER_THREAD; i++) {
+        snprintf(id, sizeof id, "t%d", i % DIST_TENANTS);
+        gw_dist_count(d, i % 10 == 0 ? NULL : id);
+    }
+    return NULL;
+}
+
+static void test_distribution_threads(void **state)
+{
+    (void)state;
+    gw_dist_t *d = gw_dist_new(GW_DIST_MAX_TENANTS);
+    pthread_t th[DIST_THREADS];
+    for (int i = 0; i < DIST_THREADS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, count_many, d), 0);
+    for (int i = 0; i < DIST_THREADS; i++)
+        pthread_join(th[i], NULL);
+    json_t *j = gw_dist_json(d, DIST_TENANTS);
+    json_int_t total = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(j, k, v) total += json_integer_value(v);
+    assert_int_equal(total, DIST_THREADS * DIST_PER_THREAD);
+    assert_int_equal(json_integer_value(json_object_get(j, "anonymous")),
+                     DIST_THREADS * DIST_PER_THREAD / 10);
+    assert_null(json_object_get(j, "other"));
+    assert_int_equal(json_object_size(j), 1 + (DIST_TENANTS - DIST_TENANTS / 10));
+    json_decref(j);
+    gw_dist_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_plan_table_load_sqlite),
         cmocka_unit_test(test_plan_table_load_postgres),
         cmocka_unit_test(test_distribution),
+        cmocka_unit_test(test_distribution_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
