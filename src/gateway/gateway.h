@@ -49,5 +49,9 @@ int gw_resolve(const char *service, const char *rest, arena_t *a, const char **p
 int gw_admit(gw_service_t *svc, const char *key, http_res_t *res);
 /* gw_record: the outcome of an admitted request (status, latency). */
 void gw_record(gw_service_t *svc, int status, uint64_t micros);
+/* gw_tenant_plan: a tenant's plan changed (committed): its requests get
+ * that plan's limits from now on. For identity_on_plan_change; changes of
+ * other processes arrive through the monitor's refresh. Thread-safe. */
+void gw_tenant_plan(const char *tenant_id, const char *plan);
 
 #endif

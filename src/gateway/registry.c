@@ -229,6 +229,11 @@ int gw_admit(gw_service_t *s, const char *key, http_res_t *res)
     return 0;
 }
 
+void gw_tenant_plan(const char *tenant_id, const char *plan)
+{
+    if (g_plans) gw_plan_table_set(g_plans, tenant_id, gw_plan_parse(plan));
+}
+
 void gw_record(gw_service_t *s, int status, uint64_t micros)
 {
     int64_t now = clock_now_ms();

@@ -117,6 +117,39 @@ test('a plan change through the tenant admin API changes the limit', async () =>
   assert.equal(header(r, 'ratelimit-limit'), '2');
 });
 
+test('a plan set through this process\'s tenant API applies at once, without a refresh', async () => {
+  // no refresh within the test: only the after-commit hook can tell the gateway
+  const s = await startServer({ env: { BIZOSAAS_GATEWAY_PLAN_REFRESH_MS: 3600000 } });
+  try {
+    const name = `now-${suffix()}`;
+    const made = await request(s, 'POST', '/api/brain/services', {
+      token: admin,
+      body: { name, target: 'builtin:identity', rate_limit_per_min: 50, plan_limits: { professional: 60, enterprise: 70 } },
+    });
+    assert.equal(made.status, 201, show(made));
+    const slug = `now-${suffix()}`;
+    const t = await request(s, 'POST', '/api/v1/auth/tenants', { token: admin, body: { name: slug, slug, plan: 'professional' } });
+    assert.equal(t.status, 201, show(t));
+    const hit = () => request(s, 'GET', `/api/brain/${name}/tenants/${t.json.id}`, { token: tenantToken(t.json.id) });
+    assert.equal(header(await hit(), 'ratelimit-limit'), '60');
+    const up = await request(s, 'PATCH', `/api/v1/auth/tenants/${t.json.id}`, { token: admin, body: { plan: 'enterprise' } });
+    assert.equal(up.status, 200, show(up));
+    assert.equal(header(await hit(), 'ratelimit-limit'), '70');
+    // a refused change (validation: nothing committed) changes nothing
+    const bad = await request(s, 'PATCH', `/api/v1/auth/tenants/${t.json.id}`, { token: admin, body: { plan: 'gold' } });
+    assert.equal(bad.status, 422, show(bad));
+    assert.equal(header(await hit(), 'ratelimit-limit'), '70');
+    // a name change does not touch the plan
+    const renamed = await request(s, 'PATCH', `/api/v1/auth/tenants/${t.json.id}`, { token: admin, body: { name: 'Renamed' } });
+    assert.equal(renamed.status, 200, show(renamed));
+    const down = await request(s, 'PATCH', `/api/v1/auth/tenants/${t.json.id}`, { token: admin, body: { plan: 'free' } });
+    assert.equal(down.status, 200, show(down));
+    assert.equal(header(await hit(), 'ratelimit-limit'), '50');
+  } finally {
+    assert.equal(await s.stop(), 0);
+  }
+});
+
 test('a service update changes the plan limits at once; bad plan_limits are 422 and change nothing', async () => {
   const name = `val-${suffix()}`;
   await service({ name, rate_limit_per_min: 10, plan_limits: { starter: 20 } });
