@@ -51,6 +51,7 @@ app_t *app_new(const config_t *cfg, const char *jwt_secret)
     contact_register(a->router, cfg);
     web_register(a->router, cfg);
     gw_register(a->router, cfg);
+    identity_on_plan_change(gw_tenant_plan); /* per-plan limits follow at once */
     openapi_register(a->router); /* built at the first request, from the whole table */
     return a;
 }

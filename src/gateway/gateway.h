@@ -7,7 +7,8 @@
  * context's own mount (/api/v1/auth/…) and then authenticated, authorized
  * and run like any request. Every request through /api/brain passes the
  * service's circuit breaker (5xx answers count as failures) and its
- * per-tenant sliding-window rate limit (per client IP for public routes).
+ * per-tenant sliding-window rate limit (per client IP for public routes),
+ * at the service's limit for the tenant's plan when it sets one.
  *
  * An HTTP upstream target ("http://host:port/base") is proxied on the I/O
  * thread (proxy.h): the caller must be authenticated, and the gateway sets
@@ -40,10 +41,17 @@ void gw_stop(void);
 int gw_resolve(const char *service, const char *rest, arena_t *a, const char **path,
                gw_service_t **svc);
 /* gw_admit: the breaker and the rate limit for one request. key is the
- * tenant id (or "ip:<addr>"). On refusal writes 503/429 into res and returns
- * the error; on admission adds the RateLimit-* headers and returns 0. */
+ * tenant id (or "ip:<addr>"); the limit is the service's for the tenant's
+ * plan when it has one (plans.h), else its rate_limit_per_min. On refusal
+ * writes 503/429 into res and returns the error; on admission adds the
+ * RateLimit-* headers, counts the request for the tenant distribution and
+ * returns 0. */
 int gw_admit(gw_service_t *svc, const char *key, http_res_t *res);
 /* gw_record: the outcome of an admitted request (status, latency). */
 void gw_record(gw_service_t *svc, int status, uint64_t micros);
+/* gw_tenant_plan: a tenant's plan changed (committed): its requests get
+ * that plan's limits from now on. For identity_on_plan_change; changes of
+ * other processes arrive through the monitor's refresh. Thread-safe. */
+void gw_tenant_plan(const char *tenant_id, const char *plan);
 
 #endif

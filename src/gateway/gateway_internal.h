@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "gateway.h"
+#include "plans.h"
 #include "proxy.h"
 
 /* One HTTP upstream due for an active health check (a copy: the monitor
@@ -38,8 +39,14 @@ void gw__health_result(gw_service_t *svc, bool ok, double ms, int status);
 size_t gw__peek_changes(gw__change_t *out, size_t max);
 void gw__drop_changes(size_t n);
 
-/* monitor.c */
-int gw__monitor_start(const char *db_url, int64_t interval_ms);
+/* gw__plans: the tenant -> plan table (lives until gw_stop). */
+gw_plan_table_t *gw__plans(void);
+
+/* monitor.c: health checks every interval_ms; tenants' plans re-read every
+ * plan_refresh_ms, starting with the tenants changed since plans_loaded_ms
+ * (when gw_start read them all). */
+int gw__monitor_start(const char *db_url, int64_t interval_ms, int64_t plan_refresh_ms,
+                      int64_t plans_loaded_ms);
 void gw__monitor_stop(void);
 
 #endif

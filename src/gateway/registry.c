@@ -22,6 +22,7 @@
 #include "kernel_routes.h"
 #include "log.h"
 #include "metrics.h"
+#include "plans.h"
 #include "proxy.h"
 #include "ratelimit.h"
 
@@ -38,8 +39,9 @@ struct gw_service {
     gw_upstream_t up; /* http target: where to */
     bool enabled;
     int64_t connect_timeout_ms, response_timeout_ms, rate_limit_per_min;
+    int64_t plan_limits[GW_NPLANS]; /* per tenant plan; 0 = rate_limit_per_min (under mu) */
     char health_path[128];
-    pthread_mutex_t mu; /* breaker and counters */
+    pthread_mutex_t mu; /* breaker, counters and plan_limits */
     gw_breaker_t breaker;
     uint64_t requests, ok, client_errors, server_errors, rejected_breaker, rejected_rate;
     uint64_t micros_total;
@@ -123,6 +125,10 @@ static const router_t *g_router;
 static const config_t *g_cfg;
 static gw_ratelimit_t *g_rl;
 static gw_cache_t *g_cache; /* NULL when BIZOSAAS_GATEWAY_CACHE_MB is 0 */
+static gw_plan_table_t *g_plans; /* tenant -> plan, filled by the monitor thread */
+static gw_dist_t *g_dist;        /* requests per tenant, for /api/brain/metrics */
+
+gw_plan_table_t *gw__plans(void) { return g_plans; }
 
 static bool context_exists(const struct builtin *b)
 {
@@ -177,11 +183,15 @@ int gw_resolve(const char *service, const char *rest, arena_t *a, const char **p
 int gw_admit(gw_service_t *s, const char *key, http_res_t *res)
 {
     int64_t now = clock_now_ms();
+    /* a client IP (public route) has no plan: the service limit */
+    bool anonymous = strncmp(key, "ip:", 3) == 0;
+    gw_plan_t plan = anonymous || !g_plans ? GW_PLAN_UNKNOWN : gw_plan_table_get(g_plans, key);
     pthread_mutex_lock(&s->mu);
     gw_breaker_state_t before = s->breaker.state;
     bool allowed = gw_breaker_allow(&s->breaker, now);
     gw_breaker_state_t after = s->breaker.state;
     if (!allowed) s->rejected_breaker++;
+    int64_t limit = gw_plan_limit(s->plan_limits, plan, s->rate_limit_per_min);
     pthread_mutex_unlock(&s->mu);
     if (before != after) queue_change(s, before, after, "cool-down over: probing");
     if (!allowed) {
@@ -189,15 +199,18 @@ int gw_admit(gw_service_t *s, const char *key, http_res_t *res)
         return http_error(res, ERR_UNAVAILABLE, "service %s is failing; its circuit breaker is open",
                           s->name);
     }
+    /* the key does not name the plan: a plan change keeps the tenant's
+     * window, and processes that learn of the change at different moments
+     * still count in the same one */
     char rlkey[256];
     snprintf(rlkey, sizeof rlkey, "%s|%s", s->name, key);
     gw_rl_result_t r;
     /* shared by every process through Redis when configured; while Redis
      * cannot answer, this process's own window (fail-open to local limits) */
     if (!g_cfg || !g_cfg->redis_url || !*g_cfg->redis_url ||
-        gw_rl_redis_hit(g_cfg->redis_url, g_cfg->ratelimit_redis_timeout_ms, rlkey,
-                        s->rate_limit_per_min, RL_WINDOW_MS, &r) < 0)
-        r = gw_rl_hit(g_rl, rlkey, s->rate_limit_per_min, RL_WINDOW_MS, now);
+        gw_rl_redis_hit(g_cfg->redis_url, g_cfg->ratelimit_redis_timeout_ms, rlkey, limit,
+                        RL_WINDOW_MS, &r) < 0)
+        r = gw_rl_hit(g_rl, rlkey, limit, RL_WINDOW_MS, now);
     char v[32];
     snprintf(v, sizeof v, "%lld", (long long)r.limit);
     http_set_header(res, "RateLimit-Limit", v);
@@ -216,7 +229,13 @@ int gw_admit(gw_service_t *s, const char *key, http_res_t *res)
         return http_error(res, ERR_RATE_LIMITED, "rate limit of %lld requests per minute reached",
                           (long long)r.limit);
     }
+    if (g_dist) gw_dist_count(g_dist, anonymous ? NULL : key);
     return 0;
+}
+
+void gw_tenant_plan(const char *tenant_id, const char *plan)
+{
+    if (g_plans) gw_plan_table_set(g_plans, tenant_id, gw_plan_parse(plan));
 }
 
 void gw_record(gw_service_t *s, int status, uint64_t micros)
@@ -290,7 +309,47 @@ typedef struct svc_input {
     const char *name, *target, *health_path;
     int64_t enabled, connect_timeout_ms, response_timeout_ms, breaker_failures,
         breaker_cooldown_ms, rate_limit_per_min, cache_ttl_s;
+    int64_t plan_limits[GW_NPLANS]; /* 0 = not set */
 } svc_input_t;
+
+#define PLAN_LIMIT_MAX 1000000
+
+/* plan_limits_json: {"<plan>": n, ...} of the plans that have a limit, in
+ * plan order. The caller owns the result. */
+static json_t *plan_limits_json(const int64_t limits[GW_NPLANS])
+{
+    json_t *o = json_object();
+    for (int p = 0; p < GW_NPLANS; p++)
+        if (limits[p] > 0)
+            json_object_set_new(o, gw_plan_name((gw_plan_t)p), json_integer((json_int_t)limits[p]));
+    return o;
+}
+
+/* plan_limits_parse: the object o into limits (all zero first). Returns
+ * NULL, or why o is not valid (static, or written into buf). */
+static const char *plan_limits_parse(json_t *o, int64_t limits[GW_NPLANS], char *buf, size_t len)
+{
+    memset(limits, 0, GW_NPLANS * sizeof limits[0]);
+    if (!json_is_object(o)) return "must be an object of requests per minute by plan";
+    const char *plan;
+    json_t *v;
+    json_object_foreach(o, plan, v) {
+        gw_plan_t p = gw_plan_parse(plan);
+        if (p == GW_PLAN_UNKNOWN) {
+            snprintf(buf, len,
+                     "unknown plan \"%.32s\"; plans are free, starter, professional, enterprise",
+                     plan);
+            return buf;
+        }
+        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+            json_integer_value(v) > PLAN_LIMIT_MAX) {
+            snprintf(buf, len, "%s must be an integer between 1 and %d", plan, PLAN_LIMIT_MAX);
+            return buf;
+        }
+        limits[p] = json_integer_value(v);
+    }
+    return NULL;
+}
 
 static const char *name_invalid(const char *n)
 {
@@ -343,6 +402,7 @@ static void fill(gw_service_t *s, const svc_input_t *in, const struct builtin *b
     s->response_timeout_ms = in->response_timeout_ms;
     s->rate_limit_per_min = in->rate_limit_per_min;
     s->cache_ttl_s = in->cache_ttl_s;
+    memcpy(s->plan_limits, in->plan_limits, sizeof s->plan_limits);
     /* a changed breaker setting starts a fresh breaker */
     if (s->breaker.threshold != (int)in->breaker_failures ||
         s->breaker.cooldown_ms != in->breaker_cooldown_ms)
@@ -380,6 +440,7 @@ static json_t *service_json(gw_service_t *s)
         (json_int_t)s->ok, "client_errors", (json_int_t)s->client_errors, "server_errors",
         (json_int_t)s->server_errors, "rejected_breaker", (json_int_t)s->rejected_breaker,
         "rejected_rate_limit", (json_int_t)s->rejected_rate, "avg_ms", avg);
+    json_object_set_new(j, "plan_limits", plan_limits_json(s->plan_limits));
     pthread_mutex_unlock(&s->mu);
     json_object_set_new(j, "cache_ttl_s", json_integer(s->cache_ttl_s));
     json_object_set_new(
@@ -393,33 +454,39 @@ static json_t *service_json(gw_service_t *s)
 
 #define COLS                                                                                       \
     "name, target, enabled, connect_timeout_ms, response_timeout_ms, breaker_failures, "          \
-    "breaker_cooldown_ms, rate_limit_per_min, health_path, cache_ttl_s"
+    "breaker_cooldown_ms, rate_limit_per_min, health_path, cache_ttl_s, plan_limits"
 
 static int db_upsert(db_t *db, const svc_input_t *in, bool insert)
 {
     char now[32];
     clock_rfc3339(clock_now_ms(), now);
-    if (insert)
-        return db_exec(db, NULL,
-                       "INSERT INTO gateway_services (" COLS ", created_at, updated_at) VALUES "
-                       "($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10, $10)",
-                       DB_ARGS(DB_TEXT(in->name), DB_TEXT(in->target), DB_BOOL(in->enabled),
-                               DB_INT(in->connect_timeout_ms), DB_INT(in->response_timeout_ms),
-                               DB_INT(in->breaker_failures), DB_INT(in->breaker_cooldown_ms),
-                               DB_INT(in->rate_limit_per_min), DB_TEXT(in->health_path),
-                               DB_TEXT(now), DB_INT(in->cache_ttl_s)));
+    json_t *pl = plan_limits_json(in->plan_limits);
+    char *limits = json_dumps(pl, JSON_COMPACT);
+    json_decref(pl);
     int64_t n = 0;
-    int rc = db_exec(db, &n,
-                     "UPDATE gateway_services SET target = $2, enabled = $3, connect_timeout_ms = $4, "
-                     "response_timeout_ms = $5, breaker_failures = $6, breaker_cooldown_ms = $7, "
-                     "rate_limit_per_min = $8, health_path = $9, updated_at = $10, "
-                     "cache_ttl_s = $11 WHERE name = $1",
+    int rc;
+    if (insert)
+        rc = db_exec(db, NULL,
+                     "INSERT INTO gateway_services (" COLS ", created_at, updated_at) VALUES "
+                     "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
                      DB_ARGS(DB_TEXT(in->name), DB_TEXT(in->target), DB_BOOL(in->enabled),
                              DB_INT(in->connect_timeout_ms), DB_INT(in->response_timeout_ms),
                              DB_INT(in->breaker_failures), DB_INT(in->breaker_cooldown_ms),
                              DB_INT(in->rate_limit_per_min), DB_TEXT(in->health_path),
-                             DB_TEXT(now), DB_INT(in->cache_ttl_s)));
-    return rc == 0 && n == 0 ? ERR_NOT_FOUND : rc;
+                             DB_INT(in->cache_ttl_s), DB_TEXT(limits), DB_TEXT(now)));
+    else
+        rc = db_exec(db, &n,
+                     "UPDATE gateway_services SET target = $2, enabled = $3, connect_timeout_ms = $4, "
+                     "response_timeout_ms = $5, breaker_failures = $6, breaker_cooldown_ms = $7, "
+                     "rate_limit_per_min = $8, health_path = $9, cache_ttl_s = $10, "
+                     "plan_limits = $11, updated_at = $12 WHERE name = $1",
+                     DB_ARGS(DB_TEXT(in->name), DB_TEXT(in->target), DB_BOOL(in->enabled),
+                             DB_INT(in->connect_timeout_ms), DB_INT(in->response_timeout_ms),
+                             DB_INT(in->breaker_failures), DB_INT(in->breaker_cooldown_ms),
+                             DB_INT(in->rate_limit_per_min), DB_TEXT(in->health_path),
+                             DB_INT(in->cache_ttl_s), DB_TEXT(limits), DB_TEXT(now)));
+    free(limits);
+    return rc == 0 && !insert && n == 0 ? ERR_NOT_FOUND : rc;
 }
 
 static void defaults(svc_input_t *in)
@@ -456,6 +523,15 @@ static int from_config(const config_service_t *cs, svc_input_t *in, char *err, s
         {"breaker_cooldown_ms", 100, 3600000, offsetof(svc_input_t, breaker_cooldown_ms)},
         {"rate_limit_per_min", 1, 1000000, offsetof(svc_input_t, rate_limit_per_min)},
         {"cache_ttl_s", 0, GW_CACHE_TTL_MAX, offsetof(svc_input_t, cache_ttl_s)},
+        /* the names config.c allows; the plans of plans.h */
+        {"rate_limit_per_min.free", 1, PLAN_LIMIT_MAX,
+         offsetof(svc_input_t, plan_limits) + GW_PLAN_FREE * sizeof(int64_t)},
+        {"rate_limit_per_min.starter", 1, PLAN_LIMIT_MAX,
+         offsetof(svc_input_t, plan_limits) + GW_PLAN_STARTER * sizeof(int64_t)},
+        {"rate_limit_per_min.professional", 1, PLAN_LIMIT_MAX,
+         offsetof(svc_input_t, plan_limits) + GW_PLAN_PROFESSIONAL * sizeof(int64_t)},
+        {"rate_limit_per_min.enterprise", 1, PLAN_LIMIT_MAX,
+         offsetof(svc_input_t, plan_limits) + GW_PLAN_ENTERPRISE * sizeof(int64_t)},
     };
     for (int k = 0; k < cs->n; k++) {
         const char *key = cs->keys[k], *v = cs->values[k];
@@ -542,6 +618,8 @@ int gw_start(db_t *db)
 {
     if (!g_rl) g_rl = gw_rl_new();
     cache_open();
+    if (!g_plans) g_plans = gw_plan_table_new(GW_PLAN_TABLE_MAX);
+    if (!g_dist) g_dist = gw_dist_new(GW_DIST_MAX_TENANTS);
     int rc = db_begin_platform(db, true);
     if (rc < 0) return rc;
     db_res_t *r;
@@ -561,6 +639,11 @@ int gw_start(db_t *db)
             .health_path = db_res_text(r, 8),
             .cache_ttl_s = db_res_int(r, 9),
         };
+        json_t *pl = json_loads(db_res_text(r, 10), 0, NULL);
+        char why[128];
+        if (plan_limits_parse(pl, in.plan_limits, why, sizeof why))
+            log_warn("gateway: service %s has malformed plan_limits; ignored", in.name);
+        json_decref(pl);
         const struct builtin *b = NULL;
         if (target_invalid(in.target, &b)) {
             log_warn("gateway: service %s has target %s, which this build cannot serve; skipped",
@@ -587,9 +670,18 @@ int gw_start(db_t *db)
         }
     }
     pthread_rwlock_unlock(&g_lock);
+    /* every tenant's plan before the first request; the monitor then reads
+     * the changes (monitor.c) */
+    int64_t loaded_at = clock_now_ms();
+    if (rc == 0) {
+        int n = gw_plan_table_load(g_plans, db, NULL);
+        rc = n < 0 ? n : 0;
+    }
     if (rc < 0) goto fail;
     rc = db_commit(db);
-    if (rc == 0 && g_cfg) rc = gw__monitor_start(g_cfg->database_url, g_cfg->health_interval_ms);
+    if (rc == 0 && g_cfg)
+        rc = gw__monitor_start(g_cfg->database_url, g_cfg->health_interval_ms,
+                               g_cfg->gateway_plan_refresh_ms, loaded_at);
     return rc;
 fail:
     log_error("gateway: cannot load the service registry: %s", db_errmsg(db));
@@ -613,6 +705,10 @@ void gw_stop(void)
     g_rl = NULL;
     gw_cache_free(g_cache); /* no I/O thread runs any more */
     g_cache = NULL;
+    gw_plan_table_free(g_plans);
+    g_plans = NULL;
+    gw_dist_free(g_dist);
+    g_dist = NULL;
 }
 
 /* --- admin API --- */
@@ -631,7 +727,7 @@ static int read_input(http_req_t *req, http_res_t *res, svc_input_t *in, const c
     static const char *const allowed[] = {"name", "target", "enabled", "connect_timeout_ms",
                                           "response_timeout_ms", "breaker_failures",
                                           "breaker_cooldown_ms", "rate_limit_per_min",
-                                          "health_path", "cache_ttl_s", NULL};
+                                          "health_path", "cache_ttl_s", "plan_limits", NULL};
     if ((rc = json_reject_unknown(res, body, allowed)) < 0) return rc;
     defaults(in);
     if (name) {
@@ -663,6 +759,11 @@ static int read_input(http_req_t *req, http_res_t *res, svc_input_t *in, const c
         (rc = json_field_int(res, body, "cache_ttl_s", false, 0, GW_CACHE_TTL_MAX,
                              &in->cache_ttl_s)) < 0)
         return rc;
+    json_t *pl = json_object_get(body, "plan_limits");
+    char buf[160];
+    const char *bad = NULL;
+    if (pl && !json_is_null(pl)) bad = plan_limits_parse(pl, in->plan_limits, buf, sizeof buf);
+    if (bad) return http_error(res, ERR_VALIDATION, "field 'plan_limits': %s", bad);
     const char *why = name_invalid(in->name);
     if (why) return http_error(res, ERR_VALIDATION, "field 'name': %s", why);
     return 0;
@@ -765,7 +866,9 @@ static int svc_list(http_req_t *req, http_res_t *res)
 
 static int brain_metrics(http_req_t *req, http_res_t *res)
 {
-    (void)req;
+    int64_t top = GW_DIST_TOP_DEFAULT;
+    int rc = http_query_int(req, res, "top", 0, GW_DIST_MAX_TENANTS, &top);
+    if (rc < 0) return rc;
     json_t *per = json_object();
     json_int_t total = 0, activations = 0, cache_hits = 0;
     pthread_rwlock_rdlock(&g_lock);
@@ -779,9 +882,13 @@ static int brain_metrics(http_req_t *req, http_res_t *res)
         json_object_set_new(per, s->name, j);
     }
     pthread_rwlock_unlock(&g_lock);
-    json_t *out = json_pack("{s:I, s:I, s:o}", "total_requests", total, "breaker_activations",
-                            activations, "services", per);
+    /* one field per line: the summary grows */
+    json_t *out = json_object();
+    json_object_set_new(out, "total_requests", json_integer(total));
+    json_object_set_new(out, "breaker_activations", json_integer(activations));
+    json_object_set_new(out, "services", per);
     json_object_set_new(out, "cache_hits", json_integer(cache_hits));
+    json_object_set_new(out, "tenant_distribution", gw_dist_json(g_dist, (size_t)top));
     return http_json(res, 200, out);
 }
 
@@ -802,7 +909,8 @@ static const route_t routes[] = {
     {"DELETE", "/api/brain/services/{name}", "platform.services", "Remove a service", svc_delete,
      RT_PLATFORM},
     {"GET", "/api/brain/metrics", "platform.services",
-     "Gateway summary: requests per service, breaker activations", brain_metrics, RT_INLINE},
+     "Gateway summary: requests per service, breaker activations, tenant distribution",
+     brain_metrics, RT_INLINE},
     {"GET", "/api/brain/{service}/{path...}", NULL, "Route to a registry service", brain_unreachable,
      RT_GATEWAY | RT_PUBLIC},
     {"POST", "/api/brain/{service}/{path...}", NULL, "Route to a registry service",
@@ -1015,6 +1123,8 @@ void gw_register(router_t *r, const config_t *cfg)
     g_router = r;
     if (!g_rl) g_rl = gw_rl_new();
     cache_open();
+    if (!g_plans) g_plans = gw_plan_table_new(GW_PLAN_TABLE_MAX);
+    if (!g_dist) g_dist = gw_dist_new(GW_DIST_MAX_TENANTS);
     router_add(r, routes, sizeof routes / sizeof routes[0]);
     http_set_gateway(&ops);
     kernel_set_health_services(health_services);

@@ -149,6 +149,9 @@ static const setting_t settings[] = {
     {"GATEWAY_CACHE_MB", C_INT, OFF(gateway_cache_mb), "32", 0, 65536,
      "gateway: memory for cached upstream answers per process, all services together (LRU "
      "beyond it; 0 = no response cache); a service caches only with cache_ttl_s > 0"},
+    {"GATEWAY_PLAN_REFRESH_MS", C_INT, OFF(gateway_plan_refresh_ms), "5000", 100, 3600000,
+     "gateway: how often the tenants whose plan may have changed are re-read for per-plan rate "
+     "limits (a plan change takes effect within this)"},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -250,10 +253,13 @@ static char *trim(char *s)
     return s;
 }
 
-/* The keys a [service.NAME] section may hold (values: see gateway.h). */
+/* The keys a [service.NAME] section may hold (values: see gateway.h);
+ * rate_limit_per_min.<plan> overrides the limit for tenants on that plan. */
 static const char *const service_keys[] = {
     "target", "enabled", "connect_timeout_ms", "response_timeout_ms", "breaker_failures",
-    "breaker_cooldown_ms", "rate_limit_per_min", "health_path", "cache_ttl_s", NULL};
+    "breaker_cooldown_ms", "rate_limit_per_min", "health_path", "cache_ttl_s", "rate_limit_per_min.free",
+    "rate_limit_per_min.starter", "rate_limit_per_min.professional",
+    "rate_limit_per_min.enterprise", NULL};
 
 static int begin_service(config_t *c, const char *name, const char *src, char *err, size_t errlen)
 {

@@ -56,13 +56,14 @@ typedef struct config {
     int64_t upstream_keepalive; /* gateway: idle upstream connections per service per I/O thread */
     int64_t ratelimit_redis_timeout_ms; /* gateway: shared rate limits through redis_url */
     int64_t gateway_cache_mb; /* gateway: response cache memory per process (0 = none) */
+    int64_t gateway_plan_refresh_ms; /* gateway: how often tenants' plans are re-read */
     /* [service.NAME] sections of the INI file, as given (the gateway
      * validates the values at start-up; config validates the keys) */
     struct config_service *services;
     size_t nservices;
 } config_t;
 
-#define CONFIG_SERVICE_MAX_KEYS 16
+#define CONFIG_SERVICE_MAX_KEYS 16 /* >= the keys config.c allows in a section */
 
 typedef struct config_service {
     char *name;

@@ -27,6 +27,20 @@ static bool is_write_method(str_t m)
     return !(str_eq_cstr(m, "GET") || str_eq_cstr(m, "HEAD") || str_eq_cstr(m, "OPTIONS"));
 }
 
+struct http_after_commit {
+    struct http_after_commit *next;
+    void (*fn)(void *arg);
+    void *arg;
+};
+
+void http_after_commit(http_req_t *req, void (*fn)(void *arg), void *arg)
+{
+    struct http_after_commit *a = arena_alloc(req->arena, sizeof *a), **tail = &req->after_commit;
+    while (*tail) tail = &(*tail)->next;
+    *a = (struct http_after_commit){NULL, fn, arg};
+    *tail = a;
+}
+
 /* The worker side of a request. */
 static void run_job(pool_job_t *pj, db_t *db)
 {
@@ -118,7 +132,10 @@ static void run_job(pool_job_t *pj, db_t *db)
     if (rc == 0 && res->status < 400) {
         if (claimed) rc = idem_store(db, scope, key, res);
         if (rc == 0) rc = db_commit(db);
-        if (rc == 0) return;
+        if (rc == 0) {
+            for (struct http_after_commit *a = req->after_commit; a; a = a->next) a->fn(a->arg);
+            return;
+        }
         log_kv(LOG_ERROR, "commit failed", "error", db_errmsg(db), "request_id", req->request_id,
                NULL);
         db_rollback(db);

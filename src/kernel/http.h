@@ -105,6 +105,7 @@ struct http_req {
     bool body_streamed;  /* the kernel did not read the body: see http_body_sink */
     int64_t body_length; /* with body_streamed: its length, -1 when chunked */
     void *kernel;    /* private to the kernel */
+    struct http_after_commit *after_commit; /* private: see http_after_commit */
 };
 
 typedef struct http_res {
@@ -126,6 +127,15 @@ const char *http_header(const http_req_t *req, const char *name); /* NULL when a
 const char *http_param(const http_req_t *req, const char *name);  /* path parameter */
 /* http_query: the decoded value of a query parameter, NULL when absent. */
 const char *http_query(const http_req_t *req, const char *name);
+
+/* http_after_commit: fn(arg) runs on the worker right after the request's
+ * transaction committed, never when it rolled back; in the order of the
+ * calls. Only for handlers run in a worker transaction (not RT_INLINE,
+ * RT_NO_TX or reads served on the I/O thread: there fn is never called).
+ * For memory that mirrors the database: updated from the handler itself it
+ * would show a change that may still roll back. arg must live as long as
+ * the request (req->arena); fn must not block. */
+void http_after_commit(http_req_t *req, void (*fn)(void *arg), void *arg);
 
 /* http_query_int: the integer query parameter name into *out, left
  * unchanged when absent. A value that is not a whole number in [min, max]

@@ -107,6 +107,8 @@ static void test_errors_name_the_key(void **state)
     expect_error("[service.crm]\ntarget = a\ntarget = b\n", none, "twice");
     expect_error("[service.a]\n[service.a]\n", none, "twice");
     expect_error("[service.]\n", none, "needs a name");
+    expect_error("[service.crm]\nrate_limit_per_min.gold = 5\n", none, "rate_limit_per_min.gold");
+    expect_error("gateway_plan_refresh_ms = 99\n", none, "BIZOSAAS_GATEWAY_PLAN_REFRESH_MS");
     expect_error("just a line\n", none, ":1");
 }
 
@@ -115,14 +117,19 @@ static void test_service_sections(void **state)
     (void)state;
     char *ini = write_ini("listen = 127.0.0.1:9001\n[service.django-crm]\ntarget = "
                           "http://10.0.0.5:8003/api/v1/crm\nrate_limit_per_min = 50\n"
-                          "[service.vault]\nenabled = false\n[bizosaas]\nthreads = 2\n");
+                          "rate_limit_per_min.enterprise = 500\n"
+                          "[service.vault]\nenabled = false\n[bizosaas]\nthreads = 2\n"
+                          "gateway_plan_refresh_ms = 250\n");
     config_t c;
     char err[256];
     char *env[] = {NULL};
     assert_int_equal(config_load(&c, ini, env, err, sizeof err), 0);
     assert_int_equal(c.nservices, 2);
     assert_string_equal(c.services[0].name, "django-crm");
-    assert_int_equal(c.services[0].n, 2);
+    assert_int_equal(c.services[0].n, 3);
+    assert_string_equal(c.services[0].keys[2], "rate_limit_per_min.enterprise");
+    assert_string_equal(c.services[0].values[2], "500");
+    assert_int_equal(c.gateway_plan_refresh_ms, 250);
     assert_string_equal(c.services[0].keys[0], "target");
     assert_string_equal(c.services[0].values[0], "http://10.0.0.5:8003/api/v1/crm");
     assert_string_equal(c.services[1].name, "vault");

@@ -40,6 +40,33 @@ static int read_input(http_req_t *req, http_res_t *res, bool create, tenant_inpu
     return 0;
 }
 
+static void (*g_plan_hook)(const char *tenant_id, const char *plan);
+
+void identity_on_plan_change(void (*fn)(const char *tenant_id, const char *plan))
+{
+    g_plan_hook = fn;
+}
+
+typedef struct plan_change {
+    const char *tenant_id, *plan; /* in the request's arena */
+} plan_change_t;
+
+static void plan_changed(void *arg)
+{
+    plan_change_t *pc = arg;
+    g_plan_hook(pc->tenant_id, pc->plan);
+}
+
+/* report_plan: tells the hook about t's plan once the request committed. */
+static void report_plan(http_req_t *req, const tenant_t *t)
+{
+    if (!g_plan_hook) return;
+    plan_change_t *pc = arena_alloc(req->arena, sizeof *pc);
+    pc->tenant_id = arena_strdup(req->arena, t->id);
+    pc->plan = arena_strdup(req->arena, t->plan);
+    http_after_commit(req, plan_changed, pc);
+}
+
 static int tenant_create(http_req_t *req, http_res_t *res)
 {
     tenant_input_t in;
@@ -49,6 +76,7 @@ static int tenant_create(http_req_t *req, http_res_t *res)
     const char *why = NULL;
     rc = idn_tenant_create(req->db, req->arena, &in, &t, &why);
     if (rc < 0) return http_error(res, rc, "%s", why ? why : err_message(rc));
+    report_plan(req, &t);
     return http_json(res, 201, tenant_to_json(&t));
 }
 
@@ -98,6 +126,7 @@ static int tenant_update(http_req_t *req, http_res_t *res)
                            req->remote_addr, &why);
     if (rc == ERR_NOT_FOUND) return http_error(res, rc, "tenant not found");
     if (rc < 0) return http_error(res, rc, "%s", why ? why : err_message(rc));
+    if (in.plan) report_plan(req, &t);
     return http_json(res, 200, tenant_to_json(&t));
 }
 

@@ -17,6 +17,14 @@
 /* identity_register: adds the context's routes and permissions. */
 void identity_register(router_t *r);
 
+/* identity_on_plan_change: fn(tenant_id, plan) is called (on a worker
+ * thread, after the transaction committed) whenever a tenant is created or
+ * its plan set through this process's tenant API — so that in-memory copies
+ * (the gateway's per-plan rate limits) follow at once. Both strings are
+ * borrowed for the call. Set once at startup; NULL = none. Changes made by
+ * other processes are not reported: readers must also refresh. */
+void identity_on_plan_change(void (*fn)(const char *tenant_id, const char *plan));
+
 /* identity_configure: captures the settings and the token configuration
  * (both borrowed; they must outlive the process's serving), loads the ES256
  * keys when configured into auth (see jwks.h; a bad key makes
