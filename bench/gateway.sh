@@ -199,11 +199,16 @@ breaker_cooldown_ms = 3600000
 EOF
 bz_port="$(free_port)"
 mkdir -p "$tmp/bz"
+# setsid: its own session, like the daemonized nginx. With the kernel's
+# autogroup scheduling (sched_autogroup_enabled=1, Debian's default) CPU is
+# shared between sessions first; started from this script, bizosaas would
+# share one session's CPU with wrk while nginx has its own — which showed as
+# a p99 two to three times nginx's that was the scheduler's, not the server's.
 BIZOSAAS_LISTEN="127.0.0.1:$bz_port" BIZOSAAS_DATA_DIR="$tmp/bz" \
     BIZOSAAS_DATABASE_URL="sqlite:$tmp/bz/bizosaas.db" BIZOSAAS_ACCESS_LOG=false \
     BIZOSAAS_THREADS="$nthreads" BIZOSAAS_JWT_SECRET="$secret" BIZOSAAS_LOG_LEVEL=error \
     BIZOSAAS_HEALTH_INTERVAL_MS=3600000 BIZOSAAS_UPSTREAM_KEEPALIVE="$pool" \
-    "$bin" serve --config "$tmp/bizosaas.ini" >"$tmp/bz/stdout.log" 2>"$tmp/bz/stderr.log" &
+    setsid "$bin" serve --config "$tmp/bizosaas.ini" >"$tmp/bz/stdout.log" 2>"$tmp/bz/stderr.log" &
 bz_pid=$!
 if ! wait_http "http://127.0.0.1:$bz_port/api/brain/bench/item"; then
     cat "$tmp/bz/stderr.log" >&2
@@ -258,7 +263,8 @@ report="$tmp/report.md"
     echo "Upstream: nginx (worker_processes $nthreads) answering a $body_bytes-byte JSON body."
     echo "Proxies: bizosaas ($nthreads I/O threads, access log off, SQLite) and nginx proxy_pass"
     echo "(worker_processes $nthreads); both keep up to $pool idle upstream connections per worker / I/O thread. wrk -t2 -d$duration, JWT on every request."
-    echo "Client, proxy and upstream share the machine's cores."
+    echo "Client, proxy and upstream share the machine's cores; each server runs in its own session"
+    echo "(nginx daemonizes, bizosaas is started with setsid), so the scheduler's autogroups treat them alike."
     echo "Load average before the run: $loadavg_start."
     echo
     echo "| test | connections | req/s | p50 ms | p99 ms | non-2xx / errors |"

@@ -111,9 +111,10 @@ start_bz() {
     local dir="$tmp/bz-$name"
     mkdir -p "$dir"
     bz_port="$(free_port)"
+    # setsid: its own session (CPU group) like the daemonized nginx; see bench/gateway.sh
     BIZOSAAS_LISTEN="127.0.0.1:$bz_port" BIZOSAAS_DATA_DIR="$dir" BIZOSAAS_DATABASE_URL="$db" \
         BIZOSAAS_ACCESS_LOG=false BIZOSAAS_THREADS="$nthreads" BIZOSAAS_JWT_SECRET="$secret" \
-        BIZOSAAS_LOG_LEVEL=warn "$bin" serve "$@" >"$dir/stdout.log" 2>"$dir/stderr.log" &
+        BIZOSAAS_LOG_LEVEL=warn setsid "$bin" serve "$@" >"$dir/stdout.log" 2>"$dir/stderr.log" &
     bz_pid=$!
     bz_pids+=("$bz_pid")
     if ! wait_http "http://127.0.0.1:$bz_port/readyz"; then

@@ -81,7 +81,8 @@ start_bz() {
     local dir="$tmp/bz-$name"
     mkdir -p "$dir"
     bz_port="$(free_port)"
-    env "$@" BIZOSAAS_LISTEN="127.0.0.1:$bz_port" BIZOSAAS_DATA_DIR="$dir" \
+    # setsid: its own session (CPU group) like the daemonized nginx; see bench/gateway.sh
+    setsid env "$@" BIZOSAAS_LISTEN="127.0.0.1:$bz_port" BIZOSAAS_DATA_DIR="$dir" \
         BIZOSAAS_DATABASE_URL="sqlite:$dir/bizosaas.db" BIZOSAAS_ACCESS_LOG=false \
         BIZOSAAS_THREADS="$nthreads" BIZOSAAS_LOG_LEVEL=warn \
         "$bin" serve >"$dir/stdout.log" 2>"$dir/stderr.log" &
