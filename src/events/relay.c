@@ -17,48 +17,10 @@
 #include "err.h"
 #include "events_internal.h"
 #include "log.h"
+#include "redisc.h"
 
 /* Connect/command timeout: a hung Redis must not hold the offset row long. */
 #define RELAY_TIMEOUT_MS 2000
-
-typedef struct redis_url {
-    char host[256];
-    int port;
-    char password[256];
-    int db;
-} redis_url_t;
-
-/* parse_url: redis://[[user]:password@]host[:port][/db]. */
-static int parse_url(const char *url, redis_url_t *u)
-{
-    memset(u, 0, sizeof *u);
-    u->port = 6379;
-    if (strncmp(url, "redis://", 8) != 0) return ERR_CONFIG;
-    const char *p = url + 8;
-    const char *at = strrchr(p, '@');
-    if (at) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        if (colon) {
-            size_t n = (size_t)(at - colon - 1);
-            if (n >= sizeof u->password) return ERR_CONFIG;
-            memcpy(u->password, colon + 1, n);
-        }
-        p = at + 1;
-    }
-    const char *end = p + strcspn(p, ":/");
-    size_t hl = (size_t)(end - p);
-    if (hl == 0 || hl >= sizeof u->host) return ERR_CONFIG;
-    memcpy(u->host, p, hl);
-    if (*end == ':') {
-        char *e;
-        long port = strtol(end + 1, &e, 10);
-        if (port <= 0 || port > 65535) return ERR_CONFIG;
-        u->port = (int)port;
-        end = e;
-    }
-    if (*end == '/' && end[1]) u->db = atoi(end + 1);
-    return 0;
-}
 
 static bool reply_ok(redisReply *r)
 {
@@ -67,37 +29,12 @@ static bool reply_ok(redisReply *r)
 
 static redisContext *connect_redis(const char *url)
 {
-    redis_url_t u;
-    if (parse_url(url, &u) < 0) {
+    const char *why = NULL;
+    redisContext *c = redisc_connect(url, RELAY_TIMEOUT_MS, &why);
+    if (!c && strcmp(why, "malformed URL") == 0)
         log_error("BIZOSAAS_REDIS_URL is malformed (expected redis://[:password@]host:port[/db])");
-        return NULL;
-    }
-    struct timeval tv = {RELAY_TIMEOUT_MS / 1000, (RELAY_TIMEOUT_MS % 1000) * 1000};
-    redisContext *c = redisConnectWithTimeout(u.host, u.port, tv);
-    if (!c || c->err) {
-        if (c) redisFree(c);
-        return NULL;
-    }
-    redisSetTimeout(c, tv);
-    if (u.password[0]) {
-        redisReply *r = redisCommand(c, "AUTH %s", u.password);
-        bool ok = reply_ok(r);
-        if (r) freeReplyObject(r);
-        if (!ok) {
-            log_warn("redis relay: AUTH was refused");
-            redisFree(c);
-            return NULL;
-        }
-    }
-    if (u.db) {
-        redisReply *r = redisCommand(c, "SELECT %d", u.db);
-        bool ok = reply_ok(r);
-        if (r) freeReplyObject(r);
-        if (!ok) {
-            redisFree(c);
-            return NULL;
-        }
-    }
+    else if (!c && strcmp(why, "AUTH refused") == 0)
+        log_warn("redis relay: AUTH was refused");
     return c;
 }
 

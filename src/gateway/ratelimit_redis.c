@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "redisc.h"
 
 /* KEYS[1] = the limit's key; ARGV = limit, window (ms). Returns {allowed,
  * current count before this request, previous window's count, ms elapsed
@@ -54,40 +55,6 @@ void gw_rl_redis_close(void)
     tl_rc = NULL;
 }
 
-/* parse: redis://[[user]:password@]host[:port][/db] (as the events relay). */
-static bool parse(const char *url, char *host, size_t hn, int *port, char *pw, size_t pn, int *db)
-{
-    *port = 6379;
-    *db = 0;
-    pw[0] = '\0';
-    if (strncmp(url, "redis://", 8) != 0) return false;
-    const char *p = url + 8, *at = strrchr(p, '@');
-    if (at) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        if (colon) {
-            size_t n = (size_t)(at - colon - 1);
-            if (n >= pn) return false;
-            memcpy(pw, colon + 1, n);
-            pw[n] = '\0';
-        }
-        p = at + 1;
-    }
-    size_t hl = strcspn(p, ":/");
-    if (hl == 0 || hl >= hn) return false;
-    memcpy(host, p, hl);
-    host[hl] = '\0';
-    p += hl;
-    if (*p == ':') {
-        char *e;
-        long v = strtol(p + 1, &e, 10);
-        if (v <= 0 || v > 65535) return false;
-        *port = (int)v;
-        p = e;
-    }
-    if (*p == '/' && p[1]) *db = atoi(p + 1);
-    return true;
-}
-
 static redisReply *command(const char *fmt, const char *a)
 {
     return redisCommand(tl_rc, fmt, a);
@@ -95,34 +62,13 @@ static redisReply *command(const char *fmt, const char *a)
 
 static bool connect_redis(const char *url, int64_t timeout_ms)
 {
-    char host[256], pw[256];
-    int port, db;
-    if (!parse(url, host, sizeof host, &port, pw, sizeof pw, &db)) return false;
-    struct timeval tv = {(time_t)(timeout_ms / 1000), (suseconds_t)((timeout_ms % 1000) * 1000)};
-    tl_rc = redisConnectWithTimeout(host, port, tv);
-    if (!tl_rc || tl_rc->err) {
-        gw_rl_redis_close();
-        return false;
-    }
-    redisSetTimeout(tl_rc, tv);
-    redisReply *r = NULL;
-    bool ok = true;
-    if (pw[0]) {
-        r = command("AUTH %s", pw);
-        ok = r && r->type != REDIS_REPLY_ERROR;
-        freeReplyObject(r);
-    }
-    if (ok && db) {
-        r = redisCommand(tl_rc, "SELECT %d", db);
-        ok = r && r->type != REDIS_REPLY_ERROR;
-        freeReplyObject(r);
-    }
-    if (ok) {
-        r = command("SCRIPT LOAD %s", SCRIPT);
-        ok = r && r->type == REDIS_REPLY_STRING && r->len < (int)sizeof tl_sha;
-        if (ok) snprintf(tl_sha, sizeof tl_sha, "%s", r->str);
-        freeReplyObject(r);
-    }
+    const char *why;
+    tl_rc = redisc_connect(url, timeout_ms, &why);
+    if (!tl_rc) return false;
+    redisReply *r = command("SCRIPT LOAD %s", SCRIPT);
+    bool ok = r && r->type == REDIS_REPLY_STRING && r->len < (int)sizeof tl_sha;
+    if (ok) snprintf(tl_sha, sizeof tl_sha, "%s", r->str);
+    freeReplyObject(r);
     if (!ok) gw_rl_redis_close();
     return ok;
 }
