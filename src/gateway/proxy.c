@@ -852,6 +852,7 @@ static void stream_done(proxy_t *x, size_t extra)
 static void client_body(proxy_t *x, const char *p, size_t n)
 {
     if (!n) return;
+    x->res->stream_sent += n; /* for the access log */
     if (!x->client_chunked) {
         client_write(x, p, n, NULL, 0, NULL, 0);
         return;

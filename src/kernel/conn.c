@@ -181,7 +181,7 @@ static bool finish_response(conn_t *c)
         .tenant_id = c->req.authenticated ? c->req.auth.tenant_id : NULL,
         .remote = c->remote,
         .status = c->res.status,
-        .bytes = c->res.body.n,
+        .bytes = c->res.streamed ? c->res.stream_sent : c->res.body.n,
         .micros = us,
     });
     dispatch_reset(c);

@@ -119,6 +119,7 @@ typedef struct http_res {
                                  (http_stream_head); the kernel writes nothing */
     bool stream_broken;       /* a streamed body ended early: the connection is closed */
     int64_t stream_length;    /* with streamed: Content-Length, or -1 for chunked */
+    uint64_t stream_sent;     /* with streamed: body bytes handed to the client (access log) */
     char ctype_buf[96];       /* storage for a content type copied from elsewhere */
 } http_res_t;
 

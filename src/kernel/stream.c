@@ -90,7 +90,11 @@ int http_stream_write(http_req_t *req, const char *data, size_t len, int timeout
 {
     conn_t *c = req->kernel;
     if (!c || !c->stream_open || !atomic_load(&c->streamed)) return ERR_INTERNAL;
-    return write_all(c->stream_fd, data, len, timeout_ms);
+    int rc = write_all(c->stream_fd, data, len, timeout_ms);
+    /* read by the I/O thread only after the job came back (the pool's
+     * hand-over orders it) */
+    if (rc == 0) c->res.stream_sent += len;
+    return rc;
 }
 
 bool http_stream_closing(const http_req_t *req)

@@ -188,6 +188,15 @@ for (const chunked of [false, true]) {
     if (chunked) assert.equal(r.headers['transfer-encoding'], 'chunked');
     else assert.equal(r.headers['content-length'], String(SIZE));
     assert.ok(r.headers['x-request-id']);
+    // the access log counts the streamed bytes (the kernel did not write them)
+    const id = r.headers['x-request-id'];
+    let line;
+    for (let i = 0; i < 100 && !line; i++) {
+      line = [...srv.stdout(), ...srv.stderr()].find((l) => l.includes(`"request_id":"${id}"`) && l.includes('"bytes"'));
+      if (!line) await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.ok(line, 'an access log line for the request');
+    assert.equal(JSON.parse(line).bytes, SIZE, line);
     const m1 = mem();
     assert.ok(m1.hwm - m0.rss < BOUND, `peak RSS grew by ${((m1.hwm - m0.rss) / 2 ** 20).toFixed(1)} MiB`);
   });
