@@ -181,7 +181,9 @@ static bool finish_response(conn_t *c)
         .tenant_id = c->req.authenticated ? c->req.auth.tenant_id : NULL,
         .remote = c->remote,
         .status = c->res.status,
-        .bytes = c->res.streamed ? c->res.stream_sent : c->res.body.n,
+        /* written by the handler itself (a gateway relay, or an SSE stream,
+         * which does not mark res streamed): what it handed over */
+        .bytes = c->res.streamed || c->res.stream_sent ? c->res.stream_sent : c->res.body.n,
         .micros = us,
     });
     dispatch_reset(c);
