@@ -293,7 +293,11 @@ void response_serialize(conn_t *c, bool head_only)
     buf_append_str(o, http_date());
     APPEND_LIT(o, "\r\nContent-Type: ");
     buf_append_str(o, res->content_type ? res->content_type : "application/json");
-    if (!res->streamed) {
+    /* RFC 9110 §8.6: no Content-Length on a 1xx or 204 (MUST NOT), and on
+     * a 304 it could only repeat the 200's length, which we do not know */
+    bool no_content = res->status < 200 || res->status == 204 || res->status == 304;
+    if (no_content) {
+    } else if (!res->streamed) {
         APPEND_LIT(o, "\r\nContent-Length: ");
         append_uint(o, res->body.n);
     } else if (res->stream_length >= 0) { /* the body follows, written by the handler */
@@ -311,5 +315,6 @@ void response_serialize(conn_t *c, bool head_only)
         APPEND_LIT(o, "Connection: keep-alive\r\n");
     if (res->headers.n) buf_append(o, res->headers.p, res->headers.n);
     APPEND_LIT(o, "\r\n");
-    if (!head_only && !res->streamed && res->body.n) buf_append(o, res->body.p, res->body.n);
+    if (!head_only && !no_content && !res->streamed && res->body.n)
+        buf_append(o, res->body.p, res->body.n);
 }

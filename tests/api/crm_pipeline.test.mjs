@@ -58,6 +58,7 @@ test('pipeline stages: seeded per tenant on first use, ordered, editable', async
   assertError(await call(tenantToken(uid(), ['tenant_admin']), 'PATCH', `/pipeline/stages/${add.json.id}`, { name: 'x' }), 404, 'not_found');
   const del = await call(admin, 'DELETE', `/pipeline/stages/${add.json.id}`);
   assert.equal(del.status, 204, show(del));
+  assert.equal(del.headers.get('content-length'), null, 'no Content-Length on a 204 (RFC 9110 8.6)');
 });
 
 test('companies, contacts and deals; GET /pipeline counts and sums per stage', async () => {

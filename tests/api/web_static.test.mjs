@@ -129,6 +129,7 @@ test('ETag and Last-Modified answer 304 to conditional requests', async () => {
     const c = await get('/assets/shared/site.css', { 'If-None-Match': inm });
     assert.equal(c.status, 304, `If-None-Match: ${inm}`);
     assert.equal(c.text, '');
+    assert.equal(c.headers.get('content-length'), null, 'no Content-Length on a 304 (RFC 9110 8.6)');
     assert.equal(c.headers.get('etag'), etag);
     assert.equal(c.headers.get('content-type'), 'text/css; charset=utf-8');
   }
