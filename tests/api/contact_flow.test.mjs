@@ -194,10 +194,10 @@ test("the marketing site's own form (no JavaScript, and the delivery API) create
 });
 
 test('when the lead fails after the submission is stored, the event retry creates it (exactly one)', async () => {
-  // the request's own attempt fails (the first hit of the point is always the
-  // request's: the event is only delivered after its commit). One fault only:
-  // on PostgreSQL another process of this file (srv) may deliver the retry,
-  // and a second fault left over in s would then hit the next request.
+  // the request's own attempt fails (the fault point is in the request's path
+  // only: the retry subscriber of s may first meet an older submission of srv
+  // on the same PostgreSQL, and must not spend the fault there). One fault
+  // only, so the next request of s is not hit.
   const s = await startServer({ env: { ...FAST_EVENTS, BIZOSAAS_FAULTS: 'contact.lead_create:1' } });
   try {
     const site = await siteWithForm(s);
