@@ -302,25 +302,29 @@ size_t gw_cache_invalidate(gw_cache_t *c, const char *prefix, size_t n)
     return dropped;
 }
 
-size_t gw_cache_bytes(gw_cache_t *c)
+/* usage: bytes held and entries, summed over the stripes. */
+static void usage(gw_cache_t *c, size_t *bytes, size_t *count)
 {
-    size_t n = 0;
+    *bytes = *count = 0;
     for (unsigned i = 0; i < c->nstripes; i++) {
         pthread_mutex_lock(&c->stripes[i].mu);
-        n += c->stripes[i].bytes;
+        *bytes += c->stripes[i].bytes;
+        *count += c->stripes[i].count;
         pthread_mutex_unlock(&c->stripes[i].mu);
     }
-    return n;
+}
+
+size_t gw_cache_bytes(gw_cache_t *c)
+{
+    size_t b, n;
+    usage(c, &b, &n);
+    return b;
 }
 
 size_t gw_cache_count(gw_cache_t *c)
 {
-    size_t n = 0;
-    for (unsigned i = 0; i < c->nstripes; i++) {
-        pthread_mutex_lock(&c->stripes[i].mu);
-        n += c->stripes[i].count;
-        pthread_mutex_unlock(&c->stripes[i].mu);
-    }
+    size_t b, n;
+    usage(c, &b, &n);
     return n;
 }
 

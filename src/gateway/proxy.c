@@ -212,22 +212,27 @@ const char *gw_upstream_parse(const char *url, gw_upstream_t *out)
 
 /* --- building the upstream request --- */
 
+/* has_token: is tok one of the comma-separated tokens of v (any case)? */
+static bool has_token(str_t v, str_t tok)
+{
+    size_t s = 0;
+    while (s < v.n) {
+        size_t e = s;
+        while (e < v.n && v.p[e] != ',') e++;
+        size_t a = s, b = e;
+        while (a < b && (v.p[a] == ' ' || v.p[a] == '\t')) a++;
+        while (b > a && (v.p[b - 1] == ' ' || v.p[b - 1] == '\t')) b--;
+        if (str_ieq((str_t){v.p + a, b - a}, tok)) return true;
+        s = e + 1;
+    }
+    return false;
+}
+
 static bool in_connection_tokens(const http_req_t *req, str_t name)
 {
-    for (size_t i = 0; i < req->nheaders; i++) {
-        if (!str_ieq_cstr(req->headers[i].name, "Connection")) continue;
-        str_t v = req->headers[i].value;
-        size_t s = 0;
-        while (s < v.n) {
-            size_t e = s;
-            while (e < v.n && v.p[e] != ',') e++;
-            size_t a = s, b = e;
-            while (a < b && (v.p[a] == ' ' || v.p[a] == '\t')) a++;
-            while (b > a && (v.p[b - 1] == ' ' || v.p[b - 1] == '\t')) b--;
-            if (str_ieq((str_t){v.p + a, b - a}, name)) return true;
-            s = e + 1;
-        }
-    }
+    for (size_t i = 0; i < req->nheaders; i++)
+        if (str_ieq_cstr(req->headers[i].name, "Connection") && has_token(req->headers[i].value, name))
+            return true;
     return false;
 }
 
@@ -771,21 +776,6 @@ static int parse_head(const char *p, size_t n, resp_head_t *r)
     return 1;
 }
 
-/* has_token: is tok one of the comma-separated tokens of v? */
-static bool has_token(str_t v, const char *tok)
-{
-    size_t s = 0;
-    while (s < v.n) {
-        size_t e = s;
-        while (e < v.n && v.p[e] != ',') e++;
-        size_t a = s, b = e;
-        while (a < b && (v.p[a] == ' ' || v.p[a] == '\t')) a++;
-        while (b > a && (v.p[b - 1] == ' ' || v.p[b - 1] == '\t')) b--;
-        if (str_ieq((str_t){v.p + a, b - a}, str_of(tok))) return true;
-        s = e + 1;
-    }
-    return false;
-}
 
 static int framing(proxy_t *x, const resp_head_t *r)
 {
@@ -795,7 +785,7 @@ static int framing(proxy_t *x, const resp_head_t *r)
     bool no_body = x->head_only || r->status == 204 || r->status == 304;
     for (size_t i = 0; i < r->n; i++) {
         if (str_ieq_cstr(r->h[i].name, "Connection")) {
-            if (has_token(r->h[i].value, "close")) x->keep_alive = false;
+            if (has_token(r->h[i].value, STR_LIT("close"))) x->keep_alive = false;
         } else if (str_ieq_cstr(r->h[i].name, "Transfer-Encoding")) {
             if (!str_ieq_cstr(r->h[i].value, "chunked") || x->chunked) return -1;
             x->chunked = true;

@@ -99,3 +99,47 @@ export const PNG = Buffer.from(
     '0d0a2db40000000049454e44ae426082',
   'hex',
 );
+
+// --- the contact form (contact flow and notification tests) ---
+
+/** CONTACT_FORM: the schema of the site's "contact" form. */
+export const CONTACT_FORM = {
+  slug: 'contact',
+  title: 'Contact us',
+  fields: [
+    { name: 'name', type: 'text', required: true, max_length: 120 },
+    { name: 'email', type: 'email', required: true },
+    { name: 'phone', type: 'tel', max_length: 40 },
+    { name: 'company', type: 'text', max_length: 200 },
+    { name: 'website', type: 'text', max_length: 300 },
+    { name: 'company_size', type: 'number' },
+    { name: 'budget', type: 'number' },
+    { name: 'services', type: 'select', multiple: true, choices: ['seo', 'ppc', 'social_media', 'content_marketing', 'analytics'] },
+    { name: 'message', type: 'textarea', max_length: 5000 },
+  ],
+};
+
+/**
+ * highValueLead: a submission that scores 100 (priority high): 1000/50 → 20,
+ * budget ≥ 10000 → 25, 4 services → 20, phone 10, website 10, message > 100
+ * chars 15.
+ */
+export const highValueLead = (email, name = 'Grace Hopper') => ({
+  name,
+  email,
+  phone: '+1 555 0100',
+  company: 'Compilers Inc',
+  website: 'compilers.example',
+  company_size: '1000',
+  budget: '12000',
+  services: ['seo', 'ppc', 'analytics', 'social_media'],
+  message: 'We need a full-funnel relaunch of our marketing: SEO, paid search, analytics and social. '.repeat(2),
+});
+
+/** siteWithContactForm: makeSite plus the contact form (asserting 201). */
+export async function siteWithContactForm(srv) {
+  const site = await makeSite(srv);
+  const r = await cms(srv, 'POST', '/forms', { token: site.manager, body: CONTACT_FORM });
+  assert.equal(r.status, 201, r.text);
+  return site;
+}

@@ -10,40 +10,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { cms, hostReq, makeSite, uniq } from './cms_helpers.mjs';
+import { cms, highValueLead, hostReq, makeSite, siteWithContactForm, uniq } from './cms_helpers.mjs';
 import { makeUser, mailTo } from './identity_helpers.mjs';
 import { assertError, show } from './lib/expect.mjs';
 import { request, startServer } from './lib/server.mjs';
 
 const FAST_EVENTS = { BIZOSAAS_EVENTS_POLL_MS: 20, BIZOSAAS_EVENTS_RETRY_BASE_MS: 20 };
-const CONTACT_FORM = {
-  slug: 'contact',
-  title: 'Contact us',
-  fields: [
-    { name: 'name', type: 'text', required: true, max_length: 120 },
-    { name: 'email', type: 'email', required: true },
-    { name: 'phone', type: 'tel', max_length: 40 },
-    { name: 'company', type: 'text', max_length: 200 },
-    { name: 'website', type: 'text', max_length: 300 },
-    { name: 'company_size', type: 'number' },
-    { name: 'budget', type: 'number' },
-    { name: 'services', type: 'select', multiple: true, choices: ['seo', 'ppc', 'social_media', 'content_marketing', 'analytics'] },
-    { name: 'message', type: 'textarea', max_length: 5000 },
-  ],
-};
-// 1000/50 → 20, budget ≥ 10000 → 25, 4 services → 20, phone 10, website 10,
-// message > 100 chars 15: 100.
-const HIGH = (email) => ({
-  name: 'Grace Hopper',
-  email,
-  phone: '+1 555 0100',
-  company: 'Compilers Inc',
-  website: 'compilers.example',
-  company_size: '1000',
-  budget: '12000',
-  services: ['seo', 'ppc', 'analytics', 'social_media'],
-  message: 'We need a full-funnel relaunch of our marketing: SEO, paid search, analytics and social. '.repeat(2),
-});
 // budget 1000 → 15, phone 10: 25.
 const LOW = (email) => ({ name: 'Low Lead', email, phone: '+1 555 0101', budget: '1000' });
 
@@ -55,12 +27,8 @@ after(async () => {
   if (srv) assert.equal(await srv.stop(), 0, `exit code; stderr:\n${srv.stderr().join('\n')}`);
 });
 
-async function siteWithForm(server) {
-  const site = await makeSite(server);
-  const r = await cms(server, 'POST', '/forms', { token: site.manager, body: CONTACT_FORM });
-  assert.equal(r.status, 201, show(r));
-  return site;
-}
+const siteWithForm = siteWithContactForm;
+const HIGH = (email) => highValueLead(email);
 
 const submit = (server, site, body, headers) =>
   hostReq(server, 'POST', '/api/brain/contact/submit', { host: site.host, body, headers });

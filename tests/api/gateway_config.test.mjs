@@ -4,13 +4,11 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
 
 import { show } from './lib/expect.mjs';
 import { superAdminToken, tenantToken } from './lib/jwt.mjs';
-import { freePort, request, runCli, startServer, tempDir } from './lib/server.mjs';
+import { configFile, freePort, request, serveOnce, startServer } from './lib/server.mjs';
 
 const ADMIN_TOKEN = crypto.randomBytes(24).toString('hex'); // 48 characters
 
@@ -24,11 +22,7 @@ async function logged(srv, pred) {
   return false;
 }
 
-function ini(text) {
-  const file = path.join(tempDir('bizosaas-ini-'), 'bizosaas.ini');
-  fs.writeFileSync(file, text);
-  return file;
-}
+const ini = configFile;
 
 test('[service.NAME] sections register services at start; the config wins', async () => {
   const port = await freePort();
@@ -60,15 +54,7 @@ test('a bad [service.NAME] section stops the start and names it', async () => {
     ['[service.x]\nenabled = true\n', 'needs a target'],
     ['[service.Bad_Name]\ntarget = builtin:identity\n', 'service.Bad_Name'],
   ]) {
-    const dir = tempDir();
-    const r = await runCli(['serve', '--config', ini(text)], {
-      env: {
-        BIZOSAAS_LISTEN: '127.0.0.1:0',
-        BIZOSAAS_DATA_DIR: dir,
-        BIZOSAAS_DATABASE_URL: `sqlite:${dir}/b.db`,
-        BIZOSAAS_JWT_SECRET: 'x'.repeat(40),
-      },
-    });
+    const r = await serveOnce(['--config', ini(text)]);
     assert.notEqual(r.code, 0, text);
     assert.match(r.stderr, new RegExp(needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), `${text}: ${r.stderr}`);
   }
@@ -86,16 +72,7 @@ test('the platform admin token manages the registry; a short one stops the start
   } finally {
     assert.equal(await srv.stop(), 0);
   }
-  const dir = tempDir();
-  const r = await runCli(['serve'], {
-    env: {
-      BIZOSAAS_ADMIN_TOKEN: 'short',
-      BIZOSAAS_LISTEN: '127.0.0.1:0',
-      BIZOSAAS_DATA_DIR: dir,
-      BIZOSAAS_DATABASE_URL: `sqlite:${dir}/b.db`,
-      BIZOSAAS_JWT_SECRET: 'x'.repeat(40),
-    },
-  });
+  const r = await serveOnce([], { BIZOSAAS_ADMIN_TOKEN: 'short' });
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /BIZOSAAS_ADMIN_TOKEN/);
 });

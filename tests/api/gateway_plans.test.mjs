@@ -8,13 +8,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { header, show } from './lib/expect.mjs';
 import { superAdminToken, tenantToken } from './lib/jwt.mjs';
-import { ROOT, freePort, request, runCli, startServer, tempDir } from './lib/server.mjs';
+import { ROOT, configFile, freePort, request, serveOnce, startServer, tempDir } from './lib/server.mjs';
 
 const REFRESH_MS = 200;
 const admin = superAdminToken();
@@ -227,11 +226,7 @@ test('tenant distribution counts the requests of each tenant', async () => {
   }
 });
 
-function ini(text) {
-  const file = path.join(tempDir('bizosaas-ini-'), 'bizosaas.ini');
-  fs.writeFileSync(file, text);
-  return file;
-}
+const ini = configFile;
 
 test('plan limits from [service.NAME]; persisted across a restart', async () => {
   const name = `cfgp-${suffix()}`;
@@ -289,28 +284,11 @@ test('a bad plan limit in [service.NAME] stops the start and names it', async ()
     ['[service.x]\ntarget = builtin:identity\nrate_limit_per_min.starter = many\n', 'rate_limit_per_min.starter'],
     ['[service.x]\ntarget = builtin:identity\nrate_limit_per_min.enterprise = 1000001\n', 'rate_limit_per_min.enterprise'],
   ]) {
-    const dir = tempDir();
-    const r = await runCli(['serve', '--config', ini(text)], {
-      env: {
-        BIZOSAAS_LISTEN: '127.0.0.1:0',
-        BIZOSAAS_DATA_DIR: dir,
-        BIZOSAAS_DATABASE_URL: `sqlite:${dir}/b.db`,
-        BIZOSAAS_JWT_SECRET: 'x'.repeat(40),
-      },
-    });
+    const r = await serveOnce(['--config', ini(text)]);
     assert.notEqual(r.code, 0, text);
     assert.match(r.stderr, new RegExp(needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), `${text}: ${r.stderr}`);
   }
-  const dir = tempDir();
-  const r = await runCli(['serve'], {
-    env: {
-      BIZOSAAS_LISTEN: '127.0.0.1:0',
-      BIZOSAAS_DATA_DIR: dir,
-      BIZOSAAS_DATABASE_URL: `sqlite:${dir}/b.db`,
-      BIZOSAAS_JWT_SECRET: 'x'.repeat(40),
-      BIZOSAAS_GATEWAY_PLAN_REFRESH_MS: '5',
-    },
-  });
+  const r = await serveOnce([], { BIZOSAAS_GATEWAY_PLAN_REFRESH_MS: '5' });
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /BIZOSAAS_GATEWAY_PLAN_REFRESH_MS/, r.stderr);
 });

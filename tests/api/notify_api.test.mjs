@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
 
-import { cms, hostReq, makeSite, uniq } from './cms_helpers.mjs';
+import { highValueLead, hostReq, siteWithContactForm, uniq } from './cms_helpers.mjs';
 
 import { assertError, show } from './lib/expect.mjs';
 import { superAdminToken, tenantToken } from './lib/jwt.mjs';
@@ -71,41 +71,10 @@ test('super_admin without a tenant sees an empty list', async () => {
 
 // --- the live stream ---
 
-const CONTACT_FORM = {
-  slug: 'contact',
-  title: 'Contact us',
-  fields: [
-    { name: 'name', type: 'text', required: true, max_length: 120 },
-    { name: 'email', type: 'email', required: true },
-    { name: 'phone', type: 'tel', max_length: 40 },
-    { name: 'website', type: 'text', max_length: 300 },
-    { name: 'company_size', type: 'number' },
-    { name: 'budget', type: 'number' },
-    { name: 'services', type: 'select', multiple: true, choices: ['seo', 'ppc', 'social_media', 'content_marketing', 'analytics'] },
-    { name: 'message', type: 'textarea', max_length: 5000 },
-  ],
-};
-// scores 100 (see contact_flow.test.mjs): a high-value lead
-const HIGH = (name) => ({
-  name,
-  email: `${uniq()}@example.com`,
-  phone: '+1 555 0100',
-  website: 'compilers.example',
-  company_size: '1000',
-  budget: '12000',
-  services: ['seo', 'ppc', 'analytics', 'social_media'],
-  message: 'We need a full-funnel relaunch of our marketing: SEO, paid search, analytics and social. '.repeat(2),
-});
-
-async function siteWithForm() {
-  const site = await makeSite(srv);
-  const r = await cms(srv, 'POST', '/forms', { token: site.manager, body: CONTACT_FORM });
-  assert.equal(r.status, 201, show(r));
-  return site;
-}
+const siteWithForm = () => siteWithContactForm(srv);
 
 async function submitHigh(site, name) {
-  const r = await hostReq(srv, 'POST', '/api/brain/contact/submit', { host: site.host, body: HIGH(name) });
+  const r = await hostReq(srv, 'POST', '/api/brain/contact/submit', { host: site.host, body: highValueLead(`${uniq()}@example.com`, name) });
   assert.equal(r.status, 201, show(r));
   assert.equal(r.json.priority, 'high');
   return r.json;

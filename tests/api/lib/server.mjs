@@ -104,6 +104,31 @@ function lineCollector() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** configFile: an INI file holding text, in a fresh temporary directory. */
+export function configFile(text) {
+  const file = path.join(tempDir('bizosaas-ini-'), 'bizosaas.ini');
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+/**
+ * serveOnce: `bizosaas serve ...args` on SQLite in a fresh directory, run to
+ * completion — for settings the server must refuse at start (it exits with
+ * the reason on stderr). Returns runCli's result.
+ */
+export function serveOnce(args = [], env = {}) {
+  const dir = tempDir();
+  return runCli(['serve', ...args], {
+    env: {
+      BIZOSAAS_LISTEN: '127.0.0.1:0',
+      BIZOSAAS_DATA_DIR: dir,
+      BIZOSAAS_DATABASE_URL: `sqlite:${dir}/b.db`,
+      BIZOSAAS_JWT_SECRET: 'x'.repeat(40),
+      ...env,
+    },
+  });
+}
+
 /**
  * runCli: runs the binary to completion (SIGKILL after timeoutMs) and returns
  * {code, signal, stdout, stderr, timedOut}. env is applied on top of
