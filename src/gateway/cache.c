@@ -25,6 +25,7 @@
 
 #include "alloc.h"
 #include "clock.h"
+#include "str.h"
 
 #define GEN_SLOTS 1024
 #define STRIPES_MAX 16
@@ -55,16 +56,6 @@ struct gw_cache {
     unsigned nstripes;
     _Atomic uint64_t gen[GEN_SLOTS];
 };
-
-static uint64_t fnv1a(const char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
 
 gw_cache_t *gw_cache_new(size_t max_bytes, unsigned stripes)
 {
@@ -134,7 +125,7 @@ const char *gw_cache_key(arena_t *a, const char *service, const char *tenant, co
 
 static _Atomic uint64_t *gen_slot(gw_cache_t *c, const char *p, size_t n)
 {
-    return &c->gen[fnv1a(p, n) % GEN_SLOTS];
+    return &c->gen[str_hash(p, n) % GEN_SLOTS];
 }
 
 uint64_t gw_cache_generation(gw_cache_t *c, const char *key, size_t scope_len, size_t service_len)
@@ -198,7 +189,7 @@ static entry_t *find(stripe_t *s, uint64_t h, const char *key, size_t n)
 bool gw_cache_get(gw_cache_t *c, const char *key, size_t key_len, int64_t now_ms, buf_t *headers,
                   buf_t *body, char *ctype, size_t ctype_cap, int64_t *age_s)
 {
-    uint64_t h = fnv1a(key, key_len);
+    uint64_t h = str_hash(key, key_len);
     stripe_t *s = stripe_of(c, h);
     pthread_mutex_lock(&s->mu);
     entry_t *e = find(s, h, key, key_len);
@@ -232,7 +223,7 @@ bool gw_cache_put(gw_cache_t *c, const char *key, size_t key_len, size_t scope_l
     size_t cl = ctype ? strlen(ctype) : 0;
     if (cl > CTYPE_MAX) cl = CTYPE_MAX;
     size_t size = sizeof(entry_t) + key_len + headers.n + cl + body.n;
-    uint64_t h = fnv1a(key, key_len);
+    uint64_t h = str_hash(key, key_len);
     stripe_t *s = stripe_of(c, h);
     if (size > s->cap) return false;
     /* built before the lock: the copy is the expensive part */

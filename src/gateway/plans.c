@@ -19,6 +19,7 @@
 #include "alloc.h"
 #include "err.h"
 #include "log.h"
+#include "str.h"
 
 static const char *const plan_names[GW_NPLANS] = {"free", "starter", "professional", "enterprise"};
 
@@ -52,16 +53,6 @@ typedef struct htab {
     slot_t *slots;
     size_t cap, n; /* cap: a power of two, or 0 before the first insert */
 } htab_t;
-
-static uint64_t hash_of(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 static slot_t *ht_find(const htab_t *h, const char *key, uint64_t hash)
 {
@@ -140,7 +131,7 @@ void gw_plan_table_free(gw_plan_table_t *t)
 
 int gw_plan_table_set(gw_plan_table_t *t, const char *tenant, gw_plan_t plan)
 {
-    uint64_t hash = hash_of(tenant);
+    uint64_t hash = str_hash_cstr(tenant);
     int rc = 0;
     pthread_rwlock_wrlock(&t->lock);
     slot_t *s = ht_find(&t->h, tenant, hash);
@@ -161,7 +152,7 @@ int gw_plan_table_set(gw_plan_table_t *t, const char *tenant, gw_plan_t plan)
 
 gw_plan_t gw_plan_table_get(gw_plan_table_t *t, const char *tenant)
 {
-    uint64_t hash = hash_of(tenant);
+    uint64_t hash = str_hash_cstr(tenant);
     pthread_rwlock_rdlock(&t->lock);
     const slot_t *s = ht_find(&t->h, tenant, hash);
     gw_plan_t p = s ? (gw_plan_t)((int)s->val - 1) : GW_PLAN_UNKNOWN;
@@ -244,7 +235,7 @@ void gw_dist_count(gw_dist_t *d, const char *tenant)
         atomic_fetch_add_explicit(&d->anonymous, 1, memory_order_relaxed);
         return;
     }
-    uint64_t hash = hash_of(tenant);
+    uint64_t hash = str_hash_cstr(tenant);
     /* the stripe from the high bits: the low ones pick the slot within it */
     dist_stripe_t *st = &d->stripes[(hash >> 58) % GW_DIST_STRIPES];
     pthread_mutex_lock(&st->mu);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "str.h"
 
 #define RL_BUCKETS 4096
 #define RL_STRIPES 64 /* bucket b is guarded by mu[b % RL_STRIPES] */
@@ -45,13 +46,6 @@ void gw_rl_free(gw_ratelimit_t *rl)
     free(rl);
 }
 
-static unsigned hash(const char *s)
-{
-    unsigned h = 2166136261u;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
 gw_rl_result_t gw_rl_decide(int64_t cur, int64_t prev, int64_t elapsed, int64_t limit,
                             int64_t window_ms)
 {
@@ -84,7 +78,7 @@ gw_rl_result_t gw_rl_hit(gw_ratelimit_t *rl, const char *key, int64_t limit, int
                          int64_t now)
 {
     gw_rl_result_t r;
-    unsigned b = hash(key) % RL_BUCKETS;
+    unsigned b = (unsigned)(str_hash_cstr(key) % RL_BUCKETS);
     pthread_mutex_t *mu = &rl->mu[b % RL_STRIPES];
     pthread_mutex_lock(mu);
     int64_t ws = now - now % window_ms;

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef struct str {
@@ -23,6 +24,10 @@ static inline bool str_eq_cstr(str_t a, const char *b) { return str_eq(a, str_of
 /* str_ieq: ASCII case-insensitive equality (header names, tokens). */
 bool str_ieq(str_t a, str_t b);
 bool str_ieq_cstr(str_t a, const char *b);
+/* str_hash: FNV-1a (64 bits) of n bytes / of a C string — for hash tables
+ * keyed by short strings; not for anything an attacker must not predict. */
+uint64_t str_hash(const void *p, size_t n);
+uint64_t str_hash_cstr(const char *s);
 
 /* buf_t: a growable byte buffer that owns its storage; always NUL-terminated
  * after any append so .p can be read as a C string when it holds text. */

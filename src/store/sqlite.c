@@ -31,6 +31,7 @@
 #include "alloc.h"
 #include "db_internal.h"
 #include "err.h"
+#include "str.h"
 
 #define SQ_CACHE_MAX 64
 
@@ -199,14 +200,6 @@ static char *rewrite_params(const char *sql)
     return out;
 }
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 static int prepare(sq_db_t *s, const char *sql, bool persistent, sqlite3_stmt **out)
 {
     char *text = rewrite_params(sql);
@@ -236,7 +229,7 @@ static int prepare(sq_db_t *s, const char *sql, bool persistent, sqlite3_stmt **
  * is NULL when the statement is private to this use. */
 static int acquire(sq_db_t *s, const char *sql, sqlite3_stmt **stmt, stmt_slot_t **slot)
 {
-    uint64_t h = fnv1a(sql);
+    uint64_t h = str_hash_cstr(sql);
     *slot = NULL;
     bool taken = false;
     for (size_t i = 0; i < s->ncache; i++) {

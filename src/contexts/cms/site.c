@@ -37,6 +37,7 @@
 #include "router.h"
 #include "sanitize.h"
 #include "site.h"
+#include "str.h"
 
 #define HOST_TTL_MS 5000
 #define HOST_SLOTS 64
@@ -155,9 +156,7 @@ static pthread_mutex_t g_cache_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static unsigned key_hash(const char *k)
 {
-    unsigned h = 2166136261u;
-    for (; *k; k++) h = (h ^ (unsigned char)*k) * 16777619u;
-    return h % CACHE_BUCKETS;
+    return (unsigned)(str_hash_cstr(k) % CACHE_BUCKETS);
 }
 
 static void cache_clear_locked(void)
