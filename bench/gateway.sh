@@ -39,24 +39,9 @@ nthreads="$(nproc)"
 pool="${BENCH_POOL:-256}"
 loadavg_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-say() { printf '[bench] %s\n' "$*" >&2; }
-
-for tool in wrk curl node /usr/sbin/nginx; do
-    command -v "$tool" >/dev/null 2>&1 || {
-        echo "gateway.sh: $tool is missing (run scripts/install-deps.sh)" >&2
-        exit 1
-    }
-done
-
-if [[ ! -x "$bin" ]]; then
-    say "building release"
-    scripts/build.sh >&2
-fi
-
-# The server refuses unknown BIZOSAAS_* variables: start from none.
-while IFS= read -r v; do unset "$v"; done < <(compgen -e | grep '^BIZOSAAS_' || true)
-hard="$(ulimit -Hn)"
-if [[ "$hard" == unlimited ]]; then ulimit -n 65536; else ulimit -n "$hard"; fi
+# shellcheck source=bench/lib/common.sh
+. bench/lib/common.sh
+bench_prepare gateway.sh
 
 tmp="$(mktemp -d /tmp/bizosaas-gwbench.XXXXXX)"
 chmod 0755 "$tmp" # nginx workers run as another user
@@ -79,9 +64,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() {
-    node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
 
 wait_http() {
     for _ in $(seq 1 600); do
@@ -96,14 +78,6 @@ wait_http() {
 
 kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 
-to_ms() {
-    awk -v v="$1" 'BEGIN {
-        if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
-        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
-        else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.1f", v * 60000 }
-        else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
-        else printf "?" }'
-}
 
 rows=()
 run_wrk() {

@@ -34,26 +34,10 @@ nthreads="$(nproc)"
 # Other load on the machine skews every number: it goes into the report.
 loadavg_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-say() { printf '[bench] %s\n' "$*" >&2; }
-
-for tool in wrk curl node /usr/sbin/nginx; do
-    command -v "$tool" >/dev/null 2>&1 || {
-        echo "kernel.sh: $tool is missing (run scripts/install-deps.sh)" >&2
-        exit 1
-    }
-done
-
-if [[ ! -x "$bin" ]]; then
-    say "building release"
-    scripts/build.sh >&2
-fi
-
-# The server refuses unknown BIZOSAAS_* variables: start from none.
-while IFS= read -r v; do unset "$v"; done < <(compgen -e | grep '^BIZOSAAS_' || true)
-
+# shellcheck source=bench/lib/common.sh
+. bench/lib/common.sh
 # 10,000 idle connections need file descriptors on both ends.
-hard="$(ulimit -Hn)"
-if [[ "$hard" == unlimited ]]; then ulimit -n 65536; else ulimit -n "$hard"; fi
+bench_prepare kernel.sh
 fd_limit="$(ulimit -n)"
 if ((idle_conns + 200 > fd_limit)); then
     idle_conns=$((fd_limit - 200))
@@ -88,9 +72,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() {
-    node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
 
 # wait_http URL — until it answers 200 (30 s).
 wait_http() {
@@ -131,14 +112,6 @@ stop_bz() {
     bz_pids=("${keep[@]}")
 }
 
-to_ms() {
-    awk -v v="$1" 'BEGIN {
-        if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
-        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
-        else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.1f", v * 60000 }
-        else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
-        else printf "?" }'
-}
 
 # run_wrk LABEL CONNS URL [wrk args...] — appends a table row and sets
 # last_rps / last_p50 / last_p99.

@@ -24,12 +24,9 @@ path="${BENCH_PATH:-/about}"
 nthreads="$(nproc)"
 loadavg_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-say() { printf '[bench] %s\n' "$*" >&2; }
-for tool in wrk curl node /usr/sbin/nginx; do
-    command -v "$tool" >/dev/null 2>&1 || { echo "site.sh: $tool is missing" >&2; exit 1; }
-done
-[[ -x "$bin" ]] || { say "building release"; scripts/build.sh >&2; }
-while IFS= read -r v; do unset "$v"; done < <(compgen -e | grep '^BIZOSAAS_' || true)
+# shellcheck source=bench/lib/common.sh
+. bench/lib/common.sh
+bench_prepare site.sh
 
 tmp="$(mktemp -d /tmp/bizosaas-bench-site.XXXXXX)"
 chmod 0755 "$tmp"
@@ -47,7 +44,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 wait_http() {
     for _ in $(seq 1 600); do
         [[ "$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)" == 200 ]] && return 0
@@ -55,11 +51,6 @@ wait_http() {
     done
     echo "site.sh: $1 never answered 200" >&2
     return 1
-}
-to_ms() {
-    awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
-        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
-        else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 } else printf "?" }'
 }
 rows=()
 run_wrk() {
