@@ -87,6 +87,8 @@ test('a manager creates a lead and sees its score and breakdown', async () => {
   await until(async () => (await p.locator('table tbody tr').count()) === 1 && (await p.locator('table tbody tr').innerText()).includes(name));
   // a status change along the allowed transitions
   await p.getByRole('link', { name }).click();
+  // the list has a "Status" filter too: wait for the lead's own page first
+  await p.getByRole('heading', { name, level: 1 }).waitFor();
   await p.getByLabel('Status', { exact: true }).selectOption('contacted');
   await p.getByRole('button', { name: 'Change status' }).click();
   await p.locator('p .badge', { hasText: 'contacted' }).waitFor();
